@@ -1,0 +1,79 @@
+//! Offline analysis: capture files in, a report out.
+
+use crate::capture::filter::Filter;
+use crate::capture::merge::Merge;
+use crate::capture::CaptureError;
+use crate::engine::{Engine, EngineConfig};
+use crate::report::{self, Report};
+use std::path::PathBuf;
+
+/// What to analyse.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub files: Vec<PathBuf>,
+    pub filter: Option<String>,
+    pub engine: EngineConfig,
+}
+
+/// How far a run has got, for a progress line.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+    pub packets: u64,
+}
+
+/// Reads every file, merged in time order, and builds the report. Files that
+/// cannot be used at all are the error; damage inside a file ends that file
+/// and is listed in `capture.problems`.
+pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report, CaptureError> {
+    let mut filter = opts.filter.as_deref().map(Filter::new).transpose()?;
+    let mut merge = Merge::open(&opts.files)?;
+    let bytes_total: u64 = opts
+        .files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut engine = Engine::new(opts.engine);
+    let mut filtered_out = 0u64;
+    let mut n = 0u64;
+    loop {
+        n += 1;
+        if n % 65_536 == 0 {
+            let p = Progress {
+                bytes_read: merge.position(),
+                bytes_total,
+                packets: engine.stats.packets,
+            };
+            progress(p);
+        }
+        let Some(frame) = merge.next_frame() else {
+            break;
+        };
+        if let Some(f) = filter.as_mut() {
+            if !f.matches(&frame) {
+                filtered_out += 1;
+                continue;
+            }
+        }
+        engine.process(&frame);
+    }
+    engine.finish();
+    let mut problems = Vec::new();
+    for r in merge.readers() {
+        for p in r.problems() {
+            problems.push(format!("{}: {p}", r.name()));
+        }
+    }
+    if let Some(f) = &filter {
+        problems.extend(f.problems.iter().cloned());
+        if filtered_out > 0 {
+            problems.push(format!(
+                "--filter left out {filtered_out} frames that did not match"
+            ));
+        }
+    }
+    let files: Vec<String> = opts.files.iter().map(|p| p.display().to_string()).collect();
+    Ok(report::build(&engine, &files, problems))
+}

@@ -1,0 +1,677 @@
+//! Streaming pcap and pcapng reader over a reused buffer.
+//!
+//! The format is known from the file's first four bytes, never its name:
+//! classic pcap in either byte order with microsecond or nanosecond
+//! timestamps, or pcapng (several sections, several interfaces with their
+//! own link types and timestamp resolutions, enhanced, simple and obsolete
+//! packet blocks; other blocks are skipped).
+//!
+//! Memory stays flat whatever the file's size: records are read into one
+//! buffer that grows only to the largest record seen (at most
+//! [`MAX_BLOCK`]) and is reused, and each [`Frame`] borrows its bytes from it.
+//!
+//! Errors come in two kinds. A file that cannot be used at all (missing,
+//! unreadable, not a capture, header cut off, unsupported link type) is a
+//! [`CaptureError`] from [`FileReader::open`]. Damage further in (a record
+//! cut off at the end, a length that lies, a broken block) ends the file:
+//! the frames before it are delivered, and the damage is described in
+//! [`FileReader::problems`] so the report can say what was not read.
+
+use super::{CaptureError, Frame, LinkType, Nanos};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest frame accepted from a classic pcap record (as Wireshark).
+pub const MAX_FRAME: u32 = 262_144;
+/// The largest pcapng block accepted.
+pub const MAX_BLOCK: u32 = 16 * 1024 * 1024;
+/// How many pcapng interfaces a section may declare.
+const MAX_INTERFACES: usize = 4096;
+/// How many distinct problems are kept per file.
+const MAX_PROBLEMS: usize = 16;
+const INITIAL_BUFFER: usize = 256 * 1024;
+
+const PCAP_US: u32 = 0xa1b2_c3d4;
+const PCAP_NS: u32 = 0xa1b2_3c4d;
+const PCAPNG_SHB: u32 = 0x0a0d_0d0a;
+const PCAPNG_BOM: u32 = 0x1a2b_3c4d;
+
+#[derive(Debug, Clone, Copy)]
+enum TsResolution {
+    /// Units of 10^-n seconds.
+    Pow10(u32),
+    /// Units of 2^-n seconds.
+    Pow2(u32),
+}
+
+impl TsResolution {
+    fn to_nanos(self, units: u64) -> Nanos {
+        let ns: i128 = match self {
+            TsResolution::Pow10(n) if n <= 9 => units as i128 * 10i128.pow(9 - n),
+            TsResolution::Pow10(n) => units as i128 / 10i128.pow(n.min(38) - 9),
+            TsResolution::Pow2(n) => ((units as i128) * 1_000_000_000) >> n.min(64),
+        };
+        ns.clamp(i64::MIN as i128, i64::MAX as i128) as Nanos
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    link: LinkType,
+    snaplen: u32,
+    res: TsResolution,
+    offset_secs: i64,
+}
+
+#[derive(Debug)]
+enum Format {
+    Pcap {
+        be: bool,
+        nanos: bool,
+        link: LinkType,
+        snaplen: u32,
+    },
+    PcapNg {
+        be: bool,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// The next packet record, located in the buffer but not yet delivered.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    ts: Nanos,
+    link: LinkType,
+    /// Offset of the frame's bytes from `start`.
+    data_at: usize,
+    caplen: usize,
+    orig_len: u32,
+    /// Bytes the whole record occupies from `start`.
+    total: usize,
+}
+
+/// Reads one capture file, frame by frame.
+pub struct FileReader<R> {
+    name: String,
+    index: u16,
+    src: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// File offset of `buf[start]`.
+    offset: u64,
+    format: Format,
+    frames: u64,
+    pending: Option<Pending>,
+    done: bool,
+    problems: Vec<String>,
+    over_snaplen: u64,
+    last_ts: Nanos,
+}
+
+impl FileReader<File> {
+    /// Opens `path` and reads its header. `index` numbers the file in the
+    /// order the user gave it.
+    pub fn open(path: &Path, index: u16) -> Result<Self, CaptureError> {
+        let name = path.display().to_string();
+        let err = |problem: String| CaptureError {
+            source: name.clone(),
+            problem,
+        };
+        if path.is_dir() {
+            return Err(err("is a directory, not a capture file".into()));
+        }
+        let file = File::open(path).map_err(|e| err(io_problem(&e)))?;
+        FileReader::new(file, name, index)
+    }
+}
+
+fn io_problem(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+impl<R: Read> FileReader<R> {
+    /// Reads the header from `src`; `name` is used in messages.
+    pub fn new(src: R, name: String, index: u16) -> Result<Self, CaptureError> {
+        let mut r = FileReader {
+            name,
+            index,
+            src,
+            buf: vec![0; INITIAL_BUFFER],
+            start: 0,
+            end: 0,
+            eof: false,
+            offset: 0,
+            format: Format::Pcap {
+                be: false,
+                nanos: false,
+                link: LinkType::ETHERNET,
+                snaplen: 0,
+            },
+            frames: 0,
+            pending: None,
+            done: false,
+            problems: Vec::new(),
+            over_snaplen: 0,
+            last_ts: 0,
+        };
+        r.read_header()?;
+        Ok(r)
+    }
+
+    fn fatal(&self, problem: impl Into<String>) -> CaptureError {
+        CaptureError {
+            source: self.name.clone(),
+            problem: problem.into(),
+        }
+    }
+
+    /// The file's name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What went wrong after the header, in the order found.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// Frames delivered so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Bytes of the file consumed so far.
+    pub fn position(&self) -> u64 {
+        self.offset
+    }
+
+    /// The link type of a classic pcap file, or of a pcapng file's first
+    /// interface once known.
+    pub fn link_type(&self) -> Option<LinkType> {
+        match &self.format {
+            Format::Pcap { link, .. } => Some(*link),
+            Format::PcapNg { interfaces, .. } => interfaces.first().map(|i| i.link),
+        }
+    }
+
+    fn problem(&mut self, p: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(p);
+        }
+    }
+
+    /// Makes at least `need` bytes available from `start`; false at EOF.
+    fn fill(&mut self, need: usize) -> io::Result<bool> {
+        if self.end - self.start >= need {
+            return Ok(true);
+        }
+        if self.start + need > self.buf.len() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if need > self.buf.len() {
+                self.buf.resize(need.next_power_of_two(), 0);
+            }
+        }
+        while self.end - self.start < need && !self.eof {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end - self.start >= need)
+    }
+
+    fn avail(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    fn read_header(&mut self) -> Result<(), CaptureError> {
+        let have4 = self.fill(4).map_err(|e| self.fatal(io_problem(&e)))?;
+        if !have4 {
+            let n = self.end - self.start;
+            return Err(self.fatal(if n == 0 {
+                "empty file, not a capture".to_string()
+            } else {
+                format!("too short to be a capture ({n} bytes)")
+            }));
+        }
+        let m = self.avail();
+        let magic_le = u32::from_le_bytes([m[0], m[1], m[2], m[3]]);
+        let magic_be = u32::from_be_bytes([m[0], m[1], m[2], m[3]]);
+        if magic_le == PCAPNG_SHB {
+            self.format = Format::PcapNg {
+                be: false,
+                interfaces: Vec::new(),
+            };
+            // The section header is read as the first block.
+            return match self.next_block_header() {
+                Ok(()) => Ok(()),
+                Err(p) => Err(self.fatal(p)),
+            };
+        }
+        let (be, nanos) = match (magic_le, magic_be) {
+            (PCAP_US, _) => (false, false),
+            (PCAP_NS, _) => (false, true),
+            (_, PCAP_US) => (true, false),
+            (_, PCAP_NS) => (true, true),
+            _ => {
+                return Err(self.fatal(format!(
+                    "not a pcap or pcapng file (starts with {:02x} {:02x} {:02x} {:02x})",
+                    m[0], m[1], m[2], m[3]
+                )))
+            }
+        };
+        let have = self.fill(24).map_err(|e| self.fatal(io_problem(&e)))?;
+        if !have {
+            return Err(self.fatal(format!(
+                "pcap file header cut off ({} of 24 bytes)",
+                self.end - self.start
+            )));
+        }
+        let h = self.avail();
+        let rd = |i: usize| read_u32(h, i, be);
+        let snaplen = rd(16);
+        let link = LinkType(rd(20) & 0x0fff_ffff);
+        if !link.is_supported() {
+            return Err(self.fatal(format!("link type {} is not supported", link.0)));
+        }
+        self.format = Format::Pcap {
+            be,
+            nanos,
+            link,
+            snaplen,
+        };
+        self.consume(24);
+        Ok(())
+    }
+
+    /// The timestamp of the next frame, without consuming it; `None` at the
+    /// end of the file (or where damage ends it).
+    pub fn peek_ts(&mut self) -> Option<Nanos> {
+        if self.pending.is_none() && !self.done {
+            self.pending = self.locate_next();
+            if self.pending.is_none() {
+                self.done = true;
+            }
+        }
+        self.pending.map(|p| p.ts)
+    }
+
+    /// The next frame, borrowing the reader's buffer.
+    pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        self.peek_ts()?;
+        let p = self.pending.take()?;
+        self.frames += 1;
+        self.last_ts = p.ts;
+        let at = self.start + p.data_at;
+        self.consume(p.total);
+        Some(Frame {
+            file: self.index,
+            number: self.frames,
+            ts: p.ts,
+            link: p.link,
+            orig_len: p.orig_len,
+            data: &self.buf[at..at + p.caplen],
+        })
+    }
+
+    fn locate_next(&mut self) -> Option<Pending> {
+        let r = match self.format {
+            Format::Pcap { .. } => self.locate_pcap(),
+            Format::PcapNg { .. } => self.locate_pcapng(),
+        };
+        match r {
+            Ok(p) => p,
+            Err(problem) => {
+                self.problem(problem);
+                None
+            }
+        }
+    }
+
+    fn io_fail(&self, e: io::Error) -> String {
+        format!("read error at offset {}: {e}", self.offset)
+    }
+
+    fn cut_off(&self, what: &str, need: usize) -> String {
+        format!(
+            "file ends in the middle of {what} at offset {} ({} of {need} bytes present)",
+            self.offset,
+            self.end - self.start
+        )
+    }
+
+    fn locate_pcap(&mut self) -> Result<Option<Pending>, String> {
+        let Format::Pcap {
+            be,
+            nanos,
+            link,
+            snaplen,
+        } = self.format
+        else {
+            return Ok(None);
+        };
+        if !self.fill(16).map_err(|e| self.io_fail(e))? {
+            if self.end > self.start {
+                return Err(self.cut_off("a record header", 16));
+            }
+            return Ok(None);
+        }
+        let h = self.avail();
+        let secs = read_u32(h, 0, be) as i64;
+        let frac = read_u32(h, 4, be) as i64;
+        let caplen = read_u32(h, 8, be);
+        let orig_len = read_u32(h, 12, be);
+        if caplen > MAX_FRAME {
+            return Err(format!(
+                "record {} at offset {} claims {caplen} bytes (more than {MAX_FRAME}): the file is damaged from here",
+                self.frames + 1,
+                self.offset
+            ));
+        }
+        if snaplen > 0 && caplen > snaplen {
+            self.over_snaplen += 1;
+            if self.over_snaplen == 1 {
+                self.problem(format!(
+                    "record {} is longer ({caplen} bytes) than the file's snap length ({snaplen}); read anyway",
+                    self.frames + 1
+                ));
+            }
+        }
+        let total = 16 + caplen as usize;
+        if !self.fill(total).map_err(|e| self.io_fail(e))? {
+            return Err(self.cut_off(&format!("frame {}", self.frames + 1), total));
+        }
+        let ts = secs * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
+        Ok(Some(Pending {
+            ts,
+            link,
+            data_at: 16,
+            caplen: caplen as usize,
+            orig_len: orig_len.max(caplen),
+            total,
+        }))
+    }
+
+    /// Reads (without consuming) the block at `start`; on success at least
+    /// its whole length is buffered. Handles a section header's byte order.
+    fn next_block_header(&mut self) -> Result<(), String> {
+        if !self.fill(12).map_err(|e| self.io_fail(e))? {
+            if self.end > self.start {
+                return Err(self.cut_off("a block header", 12));
+            }
+            return Err(String::new());
+        }
+        let h = self.avail();
+        let mut be = match self.format {
+            Format::PcapNg { be, .. } => be,
+            Format::Pcap { .. } => false,
+        };
+        let btype = read_u32(h, 0, false);
+        if btype == PCAPNG_SHB {
+            let bom_le = read_u32(h, 8, false);
+            be = match bom_le {
+                PCAPNG_BOM => false,
+                x if x.swap_bytes() == PCAPNG_BOM => true,
+                _ => {
+                    return Err(format!(
+                        "section header at offset {} has no valid byte-order magic",
+                        self.offset
+                    ))
+                }
+            };
+            if let Format::PcapNg {
+                be: ref mut b,
+                ref mut interfaces,
+            } = self.format
+            {
+                *b = be;
+                interfaces.clear();
+            }
+        } else if self.offset == 0 {
+            return Err("not a pcapng file: the first block is not a section header".into());
+        }
+        let h = self.avail();
+        let len = read_u32(h, 4, be);
+        if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+            return Err(format!(
+                "block at offset {} has an impossible length {len}: the file is damaged from here",
+                self.offset
+            ));
+        }
+        if !self.fill(len as usize).map_err(|e| self.io_fail(e))? {
+            return Err(self.cut_off("a block", len as usize));
+        }
+        let h = self.avail();
+        let trailer = read_u32(h, len as usize - 4, be);
+        if trailer != len {
+            return Err(format!(
+                "block at offset {} says {len} bytes at its start and {trailer} at its end: the file is damaged from here",
+                self.offset
+            ));
+        }
+        Ok(())
+    }
+
+    fn locate_pcapng(&mut self) -> Result<Option<Pending>, String> {
+        // Bounded by the file: every pass consumes a block of at least 12 bytes.
+        loop {
+            match self.next_block_header() {
+                Ok(()) => {}
+                Err(e) if e.is_empty() => return Ok(None),
+                Err(e) => return Err(e),
+            }
+            let be = match self.format {
+                Format::PcapNg { be, .. } => be,
+                Format::Pcap { .. } => return Ok(None),
+            };
+            let h = self.avail();
+            let btype = read_u32(h, 0, be);
+            let len = read_u32(h, 4, be) as usize;
+            let body_len = len - 12;
+            match btype {
+                PCAPNG_SHB => {}
+                1 => self.read_idb(be, body_len)?,
+                6 | 2 | 3 => {
+                    if let Some(p) = self.read_packet_block(btype, be, len)? {
+                        return Ok(Some(p));
+                    }
+                }
+                _ => {}
+            }
+            self.consume(len);
+        }
+    }
+
+    fn read_idb(&mut self, be: bool, body_len: usize) -> Result<(), String> {
+        let offset = self.offset;
+        let h = &self.buf[self.start + 8..self.start + 8 + body_len];
+        if h.len() < 8 {
+            return Err(format!("interface block at offset {offset} is too short"));
+        }
+        let link = LinkType(read_u16(h, 0, be) as u32);
+        let snaplen = read_u32(h, 4, be);
+        let mut iface = Interface {
+            link,
+            snaplen,
+            res: TsResolution::Pow10(6),
+            offset_secs: 0,
+        };
+        let mut opts = &h[8..];
+        // Options: code u16, length u16, value padded to 4. Bounded by the block.
+        while opts.len() >= 4 {
+            let code = read_u16(opts, 0, be);
+            let olen = read_u16(opts, 2, be) as usize;
+            let padded = (olen + 3) & !3;
+            if code == 0 || 4 + olen > opts.len() {
+                break;
+            }
+            let v = &opts[4..4 + olen];
+            match (code, olen) {
+                (9, 1) => {
+                    let r = v[0];
+                    iface.res = if r & 0x80 != 0 {
+                        TsResolution::Pow2((r & 0x7f) as u32)
+                    } else {
+                        TsResolution::Pow10(r as u32)
+                    };
+                }
+                (14, 8) => {
+                    let raw = [v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]];
+                    iface.offset_secs = if be {
+                        i64::from_be_bytes(raw)
+                    } else {
+                        i64::from_le_bytes(raw)
+                    };
+                }
+                _ => {}
+            }
+            opts = &opts[(4 + padded).min(opts.len())..];
+        }
+        if !link.is_supported() {
+            self.problem(format!(
+                "interface {} uses link type {}, which is not supported: its frames are counted but not decoded",
+                self.interfaces_len(),
+                link.0
+            ));
+        }
+        if let Format::PcapNg { interfaces, .. } = &mut self.format {
+            if interfaces.len() >= MAX_INTERFACES {
+                return Err(format!(
+                    "more than {MAX_INTERFACES} interfaces in one section at offset {offset}"
+                ));
+            }
+            interfaces.push(iface);
+        }
+        Ok(())
+    }
+
+    fn interfaces_len(&self) -> usize {
+        match &self.format {
+            Format::PcapNg { interfaces, .. } => interfaces.len(),
+            Format::Pcap { .. } => 1,
+        }
+    }
+
+    fn iface(&self, id: usize) -> Option<Interface> {
+        match &self.format {
+            Format::PcapNg { interfaces, .. } => interfaces.get(id).copied(),
+            Format::Pcap { .. } => None,
+        }
+    }
+
+    /// Locates the frame inside an enhanced (6), obsolete (2) or simple (3)
+    /// packet block buffered at `start`.
+    fn read_packet_block(
+        &mut self,
+        btype: u32,
+        be: bool,
+        len: usize,
+    ) -> Result<Option<Pending>, String> {
+        let offset = self.offset;
+        let h = &self.buf[self.start..self.start + len];
+        let body = len - 12;
+        let (iface_id, ts_units, caplen, orig_len, data_at) = match btype {
+            6 | 2 => {
+                if body < 20 {
+                    return Err(format!("packet block at offset {offset} is too short"));
+                }
+                let (iface_id, ts_hi) = if btype == 6 {
+                    (read_u32(h, 8, be) as usize, read_u32(h, 12, be))
+                } else {
+                    (read_u16(h, 8, be) as usize, read_u32(h, 12, be))
+                };
+                let ts_lo = read_u32(h, 16, be);
+                let caplen = read_u32(h, 20, be);
+                let orig = read_u32(h, 24, be);
+                (
+                    iface_id,
+                    (ts_hi as u64) << 32 | ts_lo as u64,
+                    caplen,
+                    orig,
+                    28,
+                )
+            }
+            _ => {
+                if body < 4 {
+                    return Err(format!(
+                        "simple packet block at offset {offset} is too short"
+                    ));
+                }
+                let orig = read_u32(h, 8, be);
+                let snap = self.iface(0).map(|i| i.snaplen).unwrap_or(0);
+                let mut caplen = orig.min((body - 4) as u32);
+                if snap > 0 {
+                    caplen = caplen.min(snap);
+                }
+                (0, 0, caplen, orig, 12)
+            }
+        };
+        if data_at + caplen as usize > len - 4 {
+            return Err(format!(
+                "packet block at offset {offset} claims {caplen} bytes of frame but holds only {}: the file is damaged from here",
+                (len - 4).saturating_sub(data_at)
+            ));
+        }
+        let Some(iface) = self.iface(iface_id) else {
+            self.problem(format!(
+                "packet block at offset {offset} names interface {iface_id}, which was never described; skipped"
+            ));
+            return Ok(None);
+        };
+        let ts = if btype == 3 {
+            // A simple packet block has no timestamp: keep time order.
+            self.last_ts()
+        } else {
+            iface
+                .res
+                .to_nanos(ts_units)
+                .saturating_add(iface.offset_secs.saturating_mul(1_000_000_000))
+        };
+        Ok(Some(Pending {
+            ts,
+            link: iface.link,
+            data_at,
+            caplen: caplen as usize,
+            orig_len: orig_len.max(caplen),
+            total: len,
+        }))
+    }
+
+    fn last_ts(&self) -> Nanos {
+        self.last_ts
+    }
+}
+
+fn read_u32(b: &[u8], i: usize, be: bool) -> u32 {
+    let a = [b[i], b[i + 1], b[i + 2], b[i + 3]];
+    if be {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
+}
+
+fn read_u16(b: &[u8], i: usize, be: bool) -> u16 {
+    let a = [b[i], b[i + 1]];
+    if be {
+        u16::from_be_bytes(a)
+    } else {
+        u16::from_le_bytes(a)
+    }
+}

@@ -1,0 +1,402 @@
+//! The device inventory: who is on the local network, and what each did.
+//!
+//! A device is a MAC address on the local side. Every unicast source MAC is
+//! observed, but only those with an address of their own become devices in
+//! the report: a local-scope address (private, link-local, CGNAT, ULA, or
+//! one leased by DHCP in the capture), a public address that did not talk to
+//! a local-scope host, or link-layer traffic of their own (ARP, EAPOL, a
+//! DHCP DISCOVER from 0.0.0.0). A gateway forwarding internet replies
+//! sources many public addresses; those are remote hosts, not its own.
+//! Where the link layer carries no MAC (raw IP, some cooked captures), a
+//! device is its local-scope IP address.
+//!
+//! Flows are summarised per device and destination when they end
+//! ([`Destination`]), so memory grows with destinations, not packets; every
+//! per-device table is capped and what is dropped is counted.
+
+// pub mod oui; (added with the OUI database)
+
+use crate::capture::Nanos;
+use crate::decode::Mac;
+use crate::flow::{Dir, EndReason, Flow, FlowSink, FrameRef};
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+/// Addresses recorded per MAC.
+pub const MAX_IPS_PER_MAC: usize = 32;
+/// Destinations recorded per client address.
+pub const MAX_DESTINATIONS: usize = 4096;
+/// Distinct public source addresses from one MAC beyond which it is a
+/// router forwarding other hosts' traffic.
+pub const GATEWAY_PUBLIC_IPS: usize = 3;
+
+/// How a device is named in the report: its MAC, or its IP without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeviceKey {
+    Mac(Mac),
+    Ip(IpAddr),
+}
+
+impl std::fmt::Display for DeviceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceKey::Mac(m) => m.fmt(f),
+            DeviceKey::Ip(ip) => ip.fmt(f),
+        }
+    }
+}
+
+/// True for addresses that are on a local network by their range alone.
+pub fn is_local_scope(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private()
+                || v4.is_link_local()
+                || v4.is_loopback()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            v6.is_loopback() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Multicast, broadcast or unspecified: never an address of a host.
+pub fn is_non_host(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified(),
+        IpAddr::V6(v6) => v6.is_multicast() || v6.is_unspecified(),
+    }
+}
+
+/// What one MAC address was seen doing.
+#[derive(Debug, Clone, Default)]
+pub struct MacObservation {
+    pub first_ts: Nanos,
+    pub last_ts: Nanos,
+    pub first_frame: FrameRef,
+    pub frames_sent: u64,
+    pub bytes_sent: u64,
+    pub frames_received: u64,
+    pub bytes_received: u64,
+    /// Source addresses it used, with frame counts (capped).
+    pub src_ips: Vec<(IpAddr, u64)>,
+    pub src_ips_dropped: u64,
+    /// Frames sent that carried no IP (ARP, EAPOL, LLDP, ...).
+    pub link_frames: u64,
+    /// IP frames sent from the unspecified address (DHCP before a lease).
+    pub unspecified_frames: u64,
+    pub vlans: Vec<u16>,
+}
+
+impl MacObservation {
+    fn new(ts: Nanos, frame: FrameRef) -> Self {
+        MacObservation {
+            first_ts: ts,
+            last_ts: ts,
+            first_frame: frame,
+            ..Default::default()
+        }
+    }
+
+    fn note_ip(&mut self, ip: IpAddr) {
+        if let Some(e) = self.src_ips.iter_mut().find(|(a, _)| *a == ip) {
+            e.1 += 1;
+        } else if self.src_ips.len() < MAX_IPS_PER_MAC {
+            self.src_ips.push((ip, 1));
+        } else {
+            self.src_ips_dropped += 1;
+        }
+    }
+}
+
+/// How attempts to one destination went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Outcomes {
+    /// Connections that worked (handshake or data both ways; a reply for UDP).
+    pub ok: u32,
+    /// TCP SYNs (with retransmissions grouped) or UDP requests never answered.
+    pub no_answer: u32,
+    /// Refused with RST.
+    pub reset: u32,
+    /// Answered by ICMP destination unreachable.
+    pub icmp_unreachable: u32,
+    pub icmp_admin_prohibited: u32,
+    /// Attempts still within their timeout when the capture ended.
+    pub pending: u32,
+    /// Conversations joined mid-stream (no SYN seen) with one side only.
+    pub unknown: u32,
+}
+
+/// One destination a client address reached (or tried to).
+#[derive(Debug, Clone)]
+pub struct Destination {
+    pub proto: u8,
+    pub ip: IpAddr,
+    pub port: u16,
+    /// The name the client used for it (SNI, Host, DNS), where known.
+    pub name: Option<Box<str>>,
+    pub flows: u32,
+    pub outcomes: Outcomes,
+    pub first_ts: Nanos,
+    pub last_ts: Nanos,
+    /// A few frames proving the outcome: first attempt, first answer or
+    /// failure.
+    pub evidence: Vec<FrameRef>,
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+}
+
+const MAX_EVIDENCE: usize = 4;
+
+/// How long a TCP attempt may still be answered after the capture ends
+/// (a SYN's retransmissions span about 30 s to a minute).
+pub const TCP_ANSWER_WINDOW: Nanos = 30_000_000_000;
+/// The same for a UDP request.
+pub const UDP_ANSWER_WINDOW: Nanos = 5_000_000_000;
+
+/// The inventory of everything seen, devices decided at report time.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub macs: HashMap<Mac, MacObservation>,
+    /// Client (MAC, IP) → destinations, filled as flows end.
+    pub destinations: HashMap<(Option<Mac>, IpAddr), BTreeMap<(u8, IpAddr, u16), Destination>>,
+    pub destinations_dropped: u64,
+    /// Addresses seen in flows with a local-scope peer (so they are remote).
+    remote_peers: HashMap<IpAddr, ()>,
+    /// Addresses leased by DHCP in this capture: local whatever their range.
+    pub leased: HashMap<IpAddr, Mac>,
+    /// The last capture timestamp seen, for pending attempts.
+    pub last_ts: Nanos,
+    /// Local-scope addresses seen without a MAC (MAC-less link types).
+    pub macless_ips: BTreeMap<IpAddr, MacObservation>,
+}
+
+impl Inventory {
+    /// Notes one decoded frame's link-layer facts.
+    pub fn observe_frame(
+        &mut self,
+        src_mac: Option<Mac>,
+        dst_mac: Option<Mac>,
+        src_ip: Option<IpAddr>,
+        vlan: Option<u16>,
+        ts: Nanos,
+        frame: FrameRef,
+        wire_len: u32,
+    ) {
+        self.last_ts = self.last_ts.max(ts);
+        match src_mac {
+            Some(mac) if mac.is_unicast() => {
+                let o = self
+                    .macs
+                    .entry(mac)
+                    .or_insert_with(|| MacObservation::new(ts, frame));
+                o.last_ts = ts;
+                o.frames_sent += 1;
+                o.bytes_sent += wire_len as u64;
+                match src_ip {
+                    Some(ip) if crate::flow::is_unspecified(&ip) => o.unspecified_frames += 1,
+                    Some(ip) if !is_non_host(&ip) => o.note_ip(ip),
+                    Some(_) => {}
+                    None => o.link_frames += 1,
+                }
+                if let Some(v) = vlan {
+                    if !o.vlans.contains(&v) && o.vlans.len() < 8 {
+                        o.vlans.push(v);
+                    }
+                }
+            }
+            Some(_) => {}
+            None => {
+                if let Some(ip) = src_ip.filter(|ip| is_local_scope(ip) && !is_non_host(ip)) {
+                    let o = self
+                        .macless_ips
+                        .entry(ip)
+                        .or_insert_with(|| MacObservation::new(ts, frame));
+                    o.last_ts = ts;
+                    o.frames_sent += 1;
+                    o.bytes_sent += wire_len as u64;
+                    o.note_ip(ip);
+                }
+            }
+        }
+        if let Some(mac) = dst_mac.filter(Mac::is_unicast) {
+            if let Some(o) = self.macs.get_mut(&mac) {
+                o.frames_received += 1;
+                o.bytes_received += wire_len as u64;
+            }
+        }
+    }
+
+    /// Records a DHCP lease: the address is local whatever its range.
+    pub fn note_lease(&mut self, ip: IpAddr, mac: Mac) {
+        if self.leased.len() < 65_536 {
+            self.leased.insert(ip, mac);
+        }
+    }
+
+    fn is_local(&self, ip: &IpAddr) -> bool {
+        is_local_scope(ip) || self.leased.contains_key(ip)
+    }
+
+    /// The addresses a MAC used that are its own (see the module docs).
+    pub fn own_ips(&self, obs: &MacObservation) -> Vec<IpAddr> {
+        let public: Vec<&IpAddr> = obs
+            .src_ips
+            .iter()
+            .map(|(ip, _)| ip)
+            .filter(|ip| !self.is_local(ip))
+            .collect();
+        let gateway = public.len() >= GATEWAY_PUBLIC_IPS;
+        let mut ips: Vec<IpAddr> = obs
+            .src_ips
+            .iter()
+            .map(|(ip, _)| *ip)
+            .filter(|ip| self.is_local(ip) || (!gateway && !self.remote_peers.contains_key(ip)))
+            .collect();
+        ips.sort();
+        ips
+    }
+
+    /// True when the MAC is a device in the report.
+    pub fn is_device(&self, obs: &MacObservation) -> bool {
+        obs.link_frames > 0 || obs.unspecified_frames > 0 || !self.own_ips(obs).is_empty()
+    }
+
+    fn note_flow_peers(&mut self, flow: &Flow) {
+        let (c, s) = (flow.client_ip(), flow.server_ip());
+        if self.remote_peers.len() < 1 << 20 {
+            if self.is_local(&c) && !self.is_local(&s) {
+                self.remote_peers.insert(s, ());
+            } else if self.is_local(&s) && !self.is_local(&c) {
+                self.remote_peers.insert(c, ());
+            }
+        }
+    }
+
+    /// Folds an ended flow into its client's destination summary.
+    fn summarise(&mut self, flow: &Flow, why: EndReason) {
+        self.note_flow_peers(flow);
+        let client = (flow.client_mac, flow.client_ip());
+        let server_ip = flow.server_ip();
+        if is_non_host(&server_ip) {
+            return;
+        }
+        let dkey = (flow.proto(), server_ip, flow.server.port);
+        let last_ts = self.last_ts;
+        let total = self.destinations.len();
+        let per_client = self.destinations.entry(client).or_default();
+        if !per_client.contains_key(&dkey)
+            && (per_client.len() >= MAX_DESTINATIONS || total > 1 << 20)
+        {
+            self.destinations_dropped += 1;
+            return;
+        }
+        let d = per_client.entry(dkey).or_insert_with(|| Destination {
+            proto: flow.proto(),
+            ip: server_ip,
+            port: flow.server.port,
+            name: None,
+            flows: 0,
+            outcomes: Outcomes::default(),
+            first_ts: flow.first_ts,
+            last_ts: flow.last_ts,
+            evidence: Vec::new(),
+            packets: [0; 2],
+            bytes: [0; 2],
+        });
+        d.flows += 1;
+        d.first_ts = d.first_ts.min(flow.first_ts);
+        d.last_ts = d.last_ts.max(flow.last_ts);
+        for i in 0..2 {
+            d.packets[i] += flow.packets[i];
+            d.bytes[i] += flow.bytes[i];
+        }
+        if d.name.is_none() {
+            d.name = flow.app.as_ref().and_then(|a| a.name.clone());
+        }
+        let (outcome, proof) = classify(flow, why, last_ts);
+        let o = &mut d.outcomes;
+        match outcome {
+            Outcome::Ok => o.ok += 1,
+            Outcome::NoAnswer => o.no_answer += 1,
+            Outcome::Reset => o.reset += 1,
+            Outcome::IcmpUnreachable => o.icmp_unreachable += 1,
+            Outcome::IcmpAdmin => o.icmp_admin_prohibited += 1,
+            Outcome::Pending => o.pending += 1,
+            Outcome::Unknown => o.unknown += 1,
+        }
+        for f in [Some(flow.first_frame), proof].into_iter().flatten() {
+            if d.evidence.len() < MAX_EVIDENCE && !d.evidence.contains(&f) {
+                d.evidence.push(f);
+            }
+        }
+    }
+}
+
+/// How one flow's attempt went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    NoAnswer,
+    Reset,
+    IcmpUnreachable,
+    IcmpAdmin,
+    Pending,
+    Unknown,
+}
+
+/// Classifies an ended flow, with the frame that proves it.
+pub fn classify(flow: &Flow, why: EndReason, capture_end: Nanos) -> (Outcome, Option<FrameRef>) {
+    if let Some(e) = flow.icmp_error {
+        if !flow.answered() || flow.proto() == 17 {
+            let o = if e.admin_prohibited {
+                Outcome::IcmpAdmin
+            } else {
+                Outcome::IcmpUnreachable
+            };
+            if !(flow.proto() == 6 && flow.tcp.worked()) {
+                return (o, Some(e.frame));
+            }
+        }
+    }
+    match flow.proto() {
+        6 => {
+            let t = &flow.tcp;
+            if t.worked() {
+                return (Outcome::Ok, t.syn_ack);
+            }
+            if let Some(rst) = t.rst[Dir::Back as usize] {
+                return (Outcome::Reset, Some(rst));
+            }
+            if t.syns > 0 {
+                if why == EndReason::CaptureEnd
+                    && t.last_syn_ts.saturating_add(TCP_ANSWER_WINDOW) > capture_end
+                {
+                    return (Outcome::Pending, None);
+                }
+                return (Outcome::NoAnswer, t.first_syn);
+            }
+            (Outcome::Unknown, None)
+        }
+        _ => {
+            if flow.answered() {
+                (Outcome::Ok, None)
+            } else if why == EndReason::CaptureEnd
+                && flow.last_ts.saturating_add(UDP_ANSWER_WINDOW) > capture_end
+            {
+                (Outcome::Pending, None)
+            } else {
+                (Outcome::NoAnswer, Some(flow.first_frame))
+            }
+        }
+    }
+}
+
+impl FlowSink for Inventory {
+    fn flow_ended(&mut self, flow: &Flow, why: EndReason) {
+        self.summarise(flow, why);
+    }
+}

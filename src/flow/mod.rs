@@ -1,0 +1,257 @@
+//! Flows: the bounded table of conversations and their state.
+//!
+//! A flow is keyed by its canonical 5-tuple (the lower endpoint first), so
+//! both directions land on one entry; VLAN tags are not part of the key,
+//! because mirror ports often tag one direction only. Each flow knows which
+//! side initiated it, and keeps TCP handshake state (SYNs and their
+//! retransmissions, SYN-ACK, RST, FIN, data each way), UDP request/reply
+//! counts, and the ICMP errors that quote it.
+//!
+//! The table is bounded: flows idle longer than their protocol's timeout (in
+//! capture time) expire, and when the table is full the least recently
+//! active flow is evicted and counted. Ended flows are handed to a
+//! [`FlowSink`], which is how checks learn about every flow exactly once.
+//! Idle order is kept by intrusive lists over the slot vector: touching a
+//! flow is O(1) and allocates nothing.
+
+pub mod reasm;
+pub mod table;
+
+pub use table::{FlowConfig, FlowStats, FlowTable};
+
+use crate::capture::Nanos;
+use crate::decode::Mac;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// A frame, as a person finds it in Wireshark: file index and 1-based number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FrameRef {
+    pub file: u16,
+    pub number: u64,
+}
+
+/// An address and port as stored in a key: IPv4 is kept v4-mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub addr: [u8; 16],
+    pub port: u16,
+}
+
+impl Endpoint {
+    pub fn new(ip: IpAddr, port: u16) -> Self {
+        let addr = match ip {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+            IpAddr::V6(v6) => v6.octets(),
+        };
+        Endpoint { addr, port }
+    }
+
+    pub fn ip(&self) -> IpAddr {
+        let v6 = Ipv6Addr::from(self.addr);
+        match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        }
+    }
+}
+
+/// The canonical 5-tuple: `lo` sorts before `hi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub lo: Endpoint,
+    pub hi: Endpoint,
+    pub proto: u8,
+}
+
+impl FlowKey {
+    /// The key for a packet from `a` to `b`, and whether `a` is `lo`.
+    pub fn new(proto: u8, a: Endpoint, b: Endpoint) -> (FlowKey, bool) {
+        if a <= b {
+            (
+                FlowKey {
+                    lo: a,
+                    hi: b,
+                    proto,
+                },
+                true,
+            )
+        } else {
+            (
+                FlowKey {
+                    lo: b,
+                    hi: a,
+                    proto,
+                },
+                false,
+            )
+        }
+    }
+
+    /// A symmetric hash of the key, the same for both directions: used to
+    /// shard flows across workers.
+    pub fn shard_hash(&self) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Direction of a packet relative to the flow's initiator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// From the initiator (client) to the responder.
+    Out = 0,
+    /// From the responder back to the initiator.
+    Back = 1,
+}
+
+/// TCP handshake and teardown state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpState {
+    /// SYNs from the client (the first and its retransmissions).
+    pub syns: u32,
+    pub first_syn: Option<FrameRef>,
+    pub last_syn_ts: Nanos,
+    pub syn_ack: Option<FrameRef>,
+    /// The handshake's final ACK, or any later client ACK after a SYN-ACK.
+    pub established: bool,
+    /// RSTs seen from each side: the first frame.
+    pub rst: [Option<FrameRef>; 2],
+    pub fin: [bool; 2],
+    /// Payload bytes seen each way.
+    pub data: [u64; 2],
+    /// The first packet seen was not a SYN: the capture started mid-stream.
+    pub midstream: bool,
+}
+
+impl TcpState {
+    /// The connection worked: a handshake completed, or data flowed both
+    /// ways (a SYN-ACK missing from the capture does not make it fail).
+    pub fn worked(&self) -> bool {
+        self.syn_ack.is_some() || self.established || (self.data[0] > 0 && self.data[1] > 0)
+    }
+}
+
+/// An ICMP error that quotes this flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpError {
+    pub v6: bool,
+    pub kind: u8,
+    pub code: u8,
+    pub admin_prohibited: bool,
+    pub frame: FrameRef,
+    pub from: IpAddr,
+    pub count: u32,
+}
+
+/// One conversation.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub key: FlowKey,
+    /// The initiator's endpoint and MAC (the side that sent the SYN, or the
+    /// first packet), and the responder's.
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub client_mac: Option<Mac>,
+    pub server_mac: Option<Mac>,
+    pub vlan: Option<u16>,
+    pub first_ts: Nanos,
+    pub last_ts: Nanos,
+    pub first_frame: FrameRef,
+    pub last_frame: FrameRef,
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub tcp: TcpState,
+    pub icmp_error: Option<IcmpError>,
+    /// What the app-layer parsers learned, allocated only when they learn
+    /// something.
+    pub app: Option<Box<crate::app::FlowApp>>,
+    // Idle list links (slot indices), managed by the table.
+    prev: u32,
+    next: u32,
+    class: u8,
+}
+
+impl Flow {
+    pub fn proto(&self) -> u8 {
+        self.key.proto
+    }
+
+    /// True when the responder was heard at all.
+    pub fn answered(&self) -> bool {
+        self.packets[Dir::Back as usize] > 0
+    }
+
+    pub fn client_ip(&self) -> IpAddr {
+        self.client.ip()
+    }
+
+    pub fn server_ip(&self) -> IpAddr {
+        self.server.ip()
+    }
+
+    pub fn direction_of(&self, src: &Endpoint) -> Dir {
+        if *src == self.client {
+            Dir::Out
+        } else {
+            Dir::Back
+        }
+    }
+}
+
+/// Why a flow left the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Idle past its timeout.
+    Idle,
+    /// Evicted to make room.
+    Evicted,
+    /// A new connection reused the 5-tuple (a SYN after the old one ended).
+    Reused,
+    /// The capture ended.
+    CaptureEnd,
+}
+
+/// Receives every flow once, when it leaves the table.
+pub trait FlowSink {
+    fn flow_ended(&mut self, flow: &Flow, why: EndReason);
+}
+
+/// Ports of services that identify the responder when the handshake is
+/// not in the capture.
+pub fn is_service_port(port: u16) -> bool {
+    port < 1024
+        || matches!(
+            port,
+            1194 | 1433
+                | 1883
+                | 3306
+                | 3389
+                | 3478
+                | 5000
+                | 5060
+                | 5222
+                | 5228
+                | 5246
+                | 5247
+                | 5353
+                | 5432
+                | 5683
+                | 8000
+                | 8080
+                | 8090
+                | 8443
+                | 8883
+                | 9999
+                | 47808
+        )
+}
+
+/// Addresses unspecified or of this host.
+pub fn is_unspecified(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => *v4 == Ipv4Addr::UNSPECIFIED,
+        IpAddr::V6(v6) => v6.is_unspecified(),
+    }
+}

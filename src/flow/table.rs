@@ -1,0 +1,430 @@
+//! The bounded flow table.
+
+use super::{
+    is_service_port, Dir, EndReason, Endpoint, Flow, FlowKey, FlowSink, FrameRef, IcmpError,
+    TcpState,
+};
+use crate::capture::Nanos;
+use crate::decode::l4::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use crate::decode::{Packet, L4};
+use std::collections::HashMap;
+
+const NIL: u32 = u32::MAX;
+const SEC: Nanos = 1_000_000_000;
+
+/// Limits and timeouts, all in capture time.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowConfig {
+    pub max_flows: usize,
+    pub tcp_idle: Nanos,
+    pub udp_idle: Nanos,
+    pub other_idle: Nanos,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 262_144,
+            tcp_idle: 300 * SEC,
+            udp_idle: 60 * SEC,
+            other_idle: 60 * SEC,
+        }
+    }
+}
+
+/// What the table did, for the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FlowStats {
+    pub created: u64,
+    pub expired: u64,
+    pub evicted: u64,
+    pub reused: u64,
+    /// ICMP errors quoting a flow the table did not hold.
+    pub icmp_unmatched: u64,
+    pub tcp: u64,
+    pub udp: u64,
+}
+
+/// Idle classes, each with its own timeout and its own idle-ordered list.
+const CLASSES: usize = 3;
+fn class_of(proto: u8) -> u8 {
+    match proto {
+        6 => 0,
+        17 => 1,
+        _ => 2,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+/// The flow table: a hash index over a slot vector, with per-class idle
+/// lists ordered from least to most recently active.
+pub struct FlowTable {
+    cfg: FlowConfig,
+    index: HashMap<FlowKey, u32, foldhash::fast::FixedState>,
+    slots: Vec<Option<Flow>>,
+    free: Vec<u32>,
+    lists: [List; CLASSES],
+    stats: FlowStats,
+    next_sweep: Nanos,
+}
+
+/// Where a packet went in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub slot: u32,
+    pub dir: Dir,
+    pub new: bool,
+}
+
+impl FlowTable {
+    pub fn new(cfg: FlowConfig) -> Self {
+        let cap = cfg.max_flows.min(1 << 16);
+        FlowTable {
+            cfg,
+            index: HashMap::with_capacity_and_hasher(cap, foldhash::fast::FixedState::with_seed(7)),
+            slots: Vec::with_capacity(cap),
+            free: Vec::new(),
+            lists: [List {
+                head: NIL,
+                tail: NIL,
+            }; CLASSES],
+            stats: FlowStats::default(),
+            next_sweep: Nanos::MIN,
+        }
+    }
+
+    pub fn stats(&self) -> FlowStats {
+        self.stats
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    pub fn get(&self, slot: u32) -> Option<&Flow> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, slot: u32) -> Option<&mut Flow> {
+        self.slots.get_mut(slot as usize)?.as_mut()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Flow> {
+        self.slots.iter().flatten()
+    }
+
+    fn timeout(&self, class: u8) -> Nanos {
+        match class {
+            0 => self.cfg.tcp_idle,
+            1 => self.cfg.udp_idle,
+            _ => self.cfg.other_idle,
+        }
+    }
+
+    fn flow(&self, slot: u32) -> &Flow {
+        self.slots[slot as usize]
+            .as_ref()
+            .expect("linked slot holds a flow")
+    }
+
+    fn flow_mut(&mut self, slot: u32) -> &mut Flow {
+        self.slots[slot as usize]
+            .as_mut()
+            .expect("linked slot holds a flow")
+    }
+
+    fn unlink(&mut self, slot: u32) {
+        let (prev, next, class) = {
+            let f = self.flow(slot);
+            (f.prev, f.next, f.class as usize)
+        };
+        if prev == NIL {
+            self.lists[class].head = next;
+        } else {
+            self.flow_mut(prev).next = next;
+        }
+        if next == NIL {
+            self.lists[class].tail = prev;
+        } else {
+            self.flow_mut(next).prev = prev;
+        }
+    }
+
+    fn push_tail(&mut self, slot: u32) {
+        let class = self.flow(slot).class as usize;
+        let tail = self.lists[class].tail;
+        {
+            let f = self.flow_mut(slot);
+            f.prev = tail;
+            f.next = NIL;
+        }
+        if tail == NIL {
+            self.lists[class].head = slot;
+        } else {
+            self.flow_mut(tail).next = slot;
+        }
+        self.lists[class].tail = slot;
+    }
+
+    fn remove(&mut self, slot: u32, why: EndReason, sink: &mut impl FlowSink) {
+        self.unlink(slot);
+        if let Some(flow) = self.slots[slot as usize].take() {
+            self.index.remove(&flow.key);
+            match why {
+                EndReason::Idle => self.stats.expired += 1,
+                EndReason::Evicted => self.stats.evicted += 1,
+                EndReason::Reused => self.stats.reused += 1,
+                EndReason::CaptureEnd => {}
+            }
+            sink.flow_ended(&flow, why);
+            self.free.push(slot);
+        }
+    }
+
+    /// Ends every flow idle past its timeout at capture time `now`.
+    pub fn expire(&mut self, now: Nanos, sink: &mut impl FlowSink) {
+        for class in 0..CLASSES {
+            let timeout = self.timeout(class as u8);
+            // Bounded by the number of flows: each pass removes one.
+            loop {
+                let head = self.lists[class].head;
+                if head == NIL || self.flow(head).last_ts.saturating_add(timeout) >= now {
+                    break;
+                }
+                self.remove(head, EndReason::Idle, sink);
+            }
+        }
+    }
+
+    /// Ends every flow still in the table (the capture is over).
+    pub fn drain(&mut self, sink: &mut impl FlowSink) {
+        for class in 0..CLASSES {
+            while self.lists[class].head != NIL {
+                let head = self.lists[class].head;
+                self.remove(head, EndReason::CaptureEnd, sink);
+            }
+        }
+    }
+
+    fn evict_one(&mut self, sink: &mut impl FlowSink) {
+        let oldest = (0..CLASSES)
+            .filter_map(|c| {
+                let h = self.lists[c].head;
+                (h != NIL).then(|| (self.flow(h).last_ts, h))
+            })
+            .min();
+        if let Some((_, slot)) = oldest {
+            self.remove(slot, EndReason::Evicted, sink);
+        }
+    }
+
+    /// Accounts one packet to its flow, creating the flow if needed. ICMP
+    /// errors are attached to the flow they quote instead. Returns where
+    /// the packet went, or `None` for packets that belong to no flow.
+    pub fn update(
+        &mut self,
+        pkt: &Packet<'_>,
+        frame: FrameRef,
+        ts: Nanos,
+        wire_len: u32,
+        sink: &mut impl FlowSink,
+    ) -> Option<Placed> {
+        if ts >= self.next_sweep {
+            self.expire(ts, sink);
+            self.next_sweep = ts.saturating_add(SEC);
+        }
+        let ip = pkt.ip?;
+        let (sport, dport) = match pkt.l4 {
+            L4::Tcp(t) => (t.sport, t.dport),
+            L4::Udp { sport, dport } => (sport, dport),
+            L4::Icmp(icmp) => {
+                if let Some(q) = icmp.quoted {
+                    self.icmp_error(&icmp, q, ip.src, frame);
+                    return None;
+                }
+                (0, 0)
+            }
+            L4::Other(_) => (0, 0),
+            L4::None => return None,
+        };
+        let src = Endpoint::new(ip.src, sport);
+        let dst = Endpoint::new(ip.dst, dport);
+        let (key, _) = FlowKey::new(ip.proto, src, dst);
+
+        let mut existing = self.index.get(&key).copied();
+        if let (Some(slot), L4::Tcp(t)) = (existing, pkt.l4) {
+            let f = self.flow(slot);
+            let ended = f.tcp.rst.iter().any(Option::is_some) || (f.tcp.fin[0] && f.tcp.fin[1]);
+            if t.has(TCP_SYN) && !t.has(TCP_ACK) && ended {
+                self.remove(slot, EndReason::Reused, sink);
+                existing = None;
+            }
+        }
+        let (slot, new) = match existing {
+            Some(slot) => {
+                self.unlink(slot);
+                (slot, false)
+            }
+            None => {
+                if self.index.len() >= self.cfg.max_flows {
+                    self.evict_one(sink);
+                }
+                let slot = self.create(key, pkt, src, dst, frame, ts);
+                (slot, true)
+            }
+        };
+        self.push_tail(slot);
+        let flow = self.flow_mut(slot);
+        let dir = flow.direction_of(&src);
+        flow.last_ts = flow.last_ts.max(ts);
+        flow.last_frame = frame;
+        flow.packets[dir as usize] += 1;
+        flow.bytes[dir as usize] += wire_len as u64;
+        if dir == Dir::Back && flow.server_mac.is_none() {
+            flow.server_mac = pkt.src_mac;
+        }
+        if let L4::Tcp(t) = pkt.l4 {
+            track_tcp(&mut flow.tcp, t, dir, frame, ts, pkt.payload_len);
+        }
+        Some(Placed { slot, dir, new })
+    }
+
+    fn create(
+        &mut self,
+        key: FlowKey,
+        pkt: &Packet<'_>,
+        src: Endpoint,
+        dst: Endpoint,
+        frame: FrameRef,
+        ts: Nanos,
+    ) -> u32 {
+        let sender_is_client = match pkt.l4 {
+            L4::Tcp(t) if t.has(TCP_SYN) => !t.has(TCP_ACK),
+            L4::Icmp(i) => !matches!((i.v6, i.kind), (false, 0) | (true, 129)),
+            _ => {
+                let (s, d) = (is_service_port(src.port), is_service_port(dst.port));
+                !(s && !d)
+            }
+        };
+        let (client, server, client_mac, server_mac) = if sender_is_client {
+            (src, dst, pkt.src_mac, None)
+        } else {
+            (dst, src, None, pkt.src_mac)
+        };
+        let midstream = matches!(pkt.l4, L4::Tcp(t) if !t.has(TCP_SYN));
+        let flow = Flow {
+            key,
+            client,
+            server,
+            client_mac,
+            server_mac,
+            vlan: pkt.vlan,
+            first_ts: ts,
+            last_ts: ts,
+            first_frame: frame,
+            last_frame: frame,
+            packets: [0; 2],
+            bytes: [0; 2],
+            tcp: TcpState {
+                midstream,
+                ..TcpState::default()
+            },
+            icmp_error: None,
+            app: None,
+            prev: NIL,
+            next: NIL,
+            class: class_of(key.proto),
+        };
+        self.stats.created += 1;
+        match key.proto {
+            6 => self.stats.tcp += 1,
+            17 => self.stats.udp += 1,
+            _ => {}
+        }
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(flow);
+                s
+            }
+            None => {
+                self.slots.push(Some(flow));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, slot);
+        slot
+    }
+
+    fn icmp_error(
+        &mut self,
+        icmp: &crate::decode::Icmp,
+        q: crate::decode::Quoted,
+        from: std::net::IpAddr,
+        frame: FrameRef,
+    ) {
+        let (key, _) = FlowKey::new(
+            q.proto,
+            Endpoint::new(q.src, q.sport),
+            Endpoint::new(q.dst, q.dport),
+        );
+        let Some(&slot) = self.index.get(&key) else {
+            self.stats.icmp_unmatched += 1;
+            return;
+        };
+        let flow = self.flow_mut(slot);
+        match &mut flow.icmp_error {
+            Some(e) => e.count += 1,
+            None => {
+                flow.icmp_error = Some(IcmpError {
+                    v6: icmp.v6,
+                    kind: icmp.kind,
+                    code: icmp.code,
+                    admin_prohibited: icmp.is_admin_prohibited(),
+                    frame,
+                    from,
+                    count: 1,
+                })
+            }
+        }
+    }
+}
+
+fn track_tcp(
+    s: &mut TcpState,
+    t: crate::decode::Tcp,
+    dir: Dir,
+    frame: FrameRef,
+    ts: Nanos,
+    payload_len: u32,
+) {
+    let d = dir as usize;
+    if t.has(TCP_SYN) {
+        if t.has(TCP_ACK) {
+            if dir == Dir::Back && s.syn_ack.is_none() {
+                s.syn_ack = Some(frame);
+            }
+        } else if dir == Dir::Out {
+            s.syns += 1;
+            s.first_syn.get_or_insert(frame);
+            s.last_syn_ts = ts;
+        }
+    } else if t.has(TCP_ACK) && dir == Dir::Out && s.syn_ack.is_some() {
+        s.established = true;
+    }
+    if t.has(TCP_RST) && s.rst[d].is_none() {
+        s.rst[d] = Some(frame);
+    }
+    if t.has(TCP_FIN) {
+        s.fin[d] = true;
+    }
+    s.data[d] += payload_len as u64;
+}

@@ -1,0 +1,71 @@
+//! Outputs: each renders the one [`Report`] (and its findings) to a writer.
+//!
+//! - `json`: the report object of CONTRACT.md, pretty-printed.
+//! - `ndjson`: one event per line (`device`, `finding`), ending with the
+//!   `report` event that holds the whole report.
+//! - `text` and `markdown`: what a technician reads: a summary, the devices,
+//!   then the findings with their fixes.
+
+mod markdown;
+mod ndjson;
+mod text;
+
+use crate::report::Report;
+use std::io::{self, Write};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Ndjson,
+    Markdown,
+}
+
+/// Writes the report in `format`.
+pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, report)?;
+            writeln!(w)
+        }
+        Format::Ndjson => ndjson::write(report, w),
+        Format::Text => text::write(report, w),
+        Format::Markdown => markdown::write(report, w),
+    }
+}
+
+/// A short byte count: 1.2 MB, 340 kB, 12 B.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < UNITS.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+/// How attempts to a destination went, in words.
+pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
+    let mut parts = Vec::new();
+    for (n, w) in [
+        (o.ok, "ok"),
+        (o.no_answer, "no answer"),
+        (o.reset, "reset"),
+        (o.icmp_unreachable, "ICMP unreachable"),
+        (o.icmp_admin_prohibited, "ICMP prohibited"),
+        (o.pending, "pending at capture end"),
+        (o.unknown, "mid-stream"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {w}"));
+        }
+    }
+    parts.join(", ")
+}

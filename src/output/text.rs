@@ -1,0 +1,141 @@
+//! The plain-text report for a terminal.
+
+use super::{human_bytes, outcome_words};
+use crate::report::{format_time, Report};
+use std::io::{self, Write};
+
+pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let c = &r.capture;
+    writeln!(w, "egresswatch {} report", r.version)?;
+    writeln!(w, "Files:     {}", c.files.join(", "))?;
+    if let (Some(s), Some(e)) = (c.start, c.end) {
+        writeln!(w, "Time:      {} to {}", format_time(s), format_time(e))?;
+    }
+    writeln!(
+        w,
+        "Packets:   {} ({}); {} undecodable, {} cut by snap length",
+        c.packets,
+        human_bytes(c.bytes),
+        c.undecodable,
+        c.truncated
+    )?;
+    writeln!(
+        w,
+        "Flows:     {} ({} TCP, {} UDP); {} evicted",
+        c.flows.created, c.flows.tcp, c.flows.udp, c.flows.evicted
+    )?;
+    for p in &c.problems {
+        writeln!(w, "Problem:   {p}")?;
+    }
+    let errors = r
+        .findings
+        .iter()
+        .filter(|f| f.severity.as_str() == "error")
+        .count();
+    let warnings = r
+        .findings
+        .iter()
+        .filter(|f| f.severity.as_str() == "warning")
+        .count();
+    writeln!(
+        w,
+        "Result:    {} devices, {} findings ({errors} errors, {warnings} warnings)",
+        r.devices.len(),
+        r.findings.len()
+    )?;
+    writeln!(w)?;
+    writeln!(w, "DEVICES")?;
+    writeln!(
+        w,
+        "{:<17}  {:<15}  {:<20}  {:<12}  {:>8}  {:>8}",
+        "MAC", "IP", "HOSTNAME / VENDOR", "PROFILE", "SENT", "RECV"
+    )?;
+    for d in &r.devices {
+        let who = d.hostname.as_deref().or(d.vendor.as_deref()).unwrap_or("-");
+        writeln!(
+            w,
+            "{:<17}  {:<15}  {:<20}  {:<12}  {:>8}  {:>8}",
+            d.mac.as_deref().unwrap_or("-"),
+            d.ips
+                .first()
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "-".into()),
+            truncate(who, 20),
+            d.profile.as_deref().unwrap_or("-"),
+            human_bytes(d.bytes_sent),
+            human_bytes(d.bytes_received)
+        )?;
+        for ip in d.ips.iter().skip(1) {
+            writeln!(w, "{:<17}  {ip}", "")?;
+        }
+    }
+    for d in &r.devices {
+        if d.destinations.is_empty() && d.names.is_empty() && d.requirements.is_empty() {
+            continue;
+        }
+        writeln!(w)?;
+        writeln!(w, "DEVICE {}", d.id())?;
+        if !d.names.is_empty() {
+            writeln!(w, "  names: {}", d.names.join(", "))?;
+        }
+        for q in &d.requirements {
+            writeln!(w, "  [{:<12}] {}: {}", q.status, q.id, q.evidence)?;
+        }
+        for dest in &d.destinations {
+            let name = dest
+                .name
+                .as_deref()
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "  {} {}:{}{}  {} flows: {}",
+                dest.proto,
+                dest.ip,
+                dest.port,
+                name,
+                dest.flows,
+                outcome_words(&dest.outcomes)
+            )?;
+        }
+    }
+    writeln!(w)?;
+    writeln!(w, "FINDINGS")?;
+    if r.findings.is_empty() {
+        writeln!(w, "  none")?;
+    }
+    for f in &r.findings {
+        let frames: Vec<String> = f
+            .evidence
+            .iter()
+            .map(|e| format!("{}#{}", e.file, e.frame))
+            .collect();
+        writeln!(
+            w,
+            "  {:<7} {:<16} {}  {}",
+            f.severity.as_str().to_uppercase(),
+            f.kind.as_str(),
+            f.device,
+            f.message
+        )?;
+        writeln!(
+            w,
+            "          {} time(s), {} to {}; frames {}",
+            f.count,
+            format_time(f.first_seen),
+            format_time(f.last_seen),
+            frames.join(" ")
+        )?;
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,340 @@
+//! The report: what every output renders, built once the run has ended.
+//!
+//! Its JSON form is the one CONTRACT.md gives (`version`, `capture`,
+//! `devices`, `findings`); fields beyond the contract are additions, never
+//! renames.
+
+use crate::capture::Nanos;
+use crate::device::{Destination, DeviceKey, Inventory, MacObservation, Outcomes};
+use crate::engine::{CaptureStats, Engine};
+use crate::finding::{proto_name, Evidence, Finding, Kind, Severity};
+use crate::flow::FlowStats;
+use serde::{Serialize, Serializer};
+use std::net::IpAddr;
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: &'static str,
+    pub capture: CaptureSummary,
+    pub devices: Vec<DeviceReport>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureSummary {
+    pub files: Vec<String>,
+    pub packets: u64,
+    pub bytes: u64,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub start: Option<Nanos>,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub end: Option<Nanos>,
+    pub undecodable: u64,
+    pub truncated: u64,
+    /// Additions: more counters, the flow table's work, and what could not
+    /// be read (a damaged file's tail, a filter that does not apply).
+    pub stats: CaptureStats,
+    pub flows: FlowStats,
+    pub problems: Vec<String>,
+}
+
+/// One destination of a device, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct DestinationReport {
+    pub proto: &'static str,
+    pub ip: IpAddr,
+    pub port: u16,
+    pub name: Option<String>,
+    pub flows: u32,
+    pub outcomes: Outcomes,
+    pub packets_out: u64,
+    pub packets_back: u64,
+    #[serde(serialize_with = "ser_time")]
+    pub first_seen: Nanos,
+    #[serde(serialize_with = "ser_time")]
+    pub last_seen: Nanos,
+    pub evidence: Vec<Evidence>,
+}
+
+/// One requirement of a device's profile and its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementReport {
+    pub id: String,
+    pub description: String,
+    pub status: &'static str,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceReport {
+    pub mac: Option<String>,
+    pub ips: Vec<IpAddr>,
+    pub hostname: Option<String>,
+    pub vendor: Option<String>,
+    pub profile: Option<String>,
+    pub identified_by: Vec<String>,
+    pub names: Vec<String>,
+    pub requirements: Vec<RequirementReport>,
+    // Additions to the contract.
+    #[serde(serialize_with = "ser_time")]
+    pub first_seen: Nanos,
+    #[serde(serialize_with = "ser_time")]
+    pub last_seen: Nanos,
+    pub packets_sent: u64,
+    pub bytes_sent: u64,
+    pub packets_received: u64,
+    pub bytes_received: u64,
+    pub vlans: Vec<u16>,
+    pub destinations: Vec<DestinationReport>,
+    #[serde(skip)]
+    pub key: Option<DeviceKey>,
+}
+
+impl DeviceReport {
+    /// How the device is named in findings: its MAC, else its first IP.
+    pub fn id(&self) -> String {
+        match (&self.mac, self.ips.first()) {
+            (Some(m), _) => m.clone(),
+            (None, Some(ip)) => ip.to_string(),
+            (None, None) => "unknown".into(),
+        }
+    }
+}
+
+/// Builds the report from a finished engine.
+pub fn build(engine: &Engine, files: &[String], problems: Vec<String>) -> Report {
+    let inv = &engine.inventory;
+    let mut devices = Vec::new();
+    let mut macs: Vec<_> = inv.macs.iter().collect();
+    macs.sort_by_key(|(m, _)| **m);
+    for (mac, obs) in macs {
+        if !inv.is_device(obs) {
+            continue;
+        }
+        let ips = inv.own_ips(obs);
+        let dests = destinations_of(inv, Some(*mac), &ips);
+        devices.push(device_report(Some(DeviceKey::Mac(*mac)), obs, ips, dests));
+    }
+    for (ip, obs) in &inv.macless_ips {
+        let dests = destinations_of(inv, None, &[*ip]);
+        devices.push(device_report(
+            Some(DeviceKey::Ip(*ip)),
+            obs,
+            vec![*ip],
+            dests,
+        ));
+    }
+    let mut findings = Vec::new();
+    for d in &devices {
+        blocked_ports(d, &mut findings);
+    }
+    sort_findings(&mut findings);
+    let s = &engine.stats;
+    Report {
+        version: env!("CARGO_PKG_VERSION"),
+        capture: CaptureSummary {
+            files: files.to_vec(),
+            packets: s.packets,
+            bytes: s.bytes,
+            start: s.first_ts,
+            end: s.last_ts,
+            undecodable: s.undecodable,
+            truncated: s.truncated,
+            stats: s.clone(),
+            flows: engine.flows.stats(),
+            problems,
+        },
+        devices,
+        findings,
+    }
+}
+
+/// Most severe first, then by device and time.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.device.cmp(&b.device))
+            .then_with(|| a.first_seen.cmp(&b.first_seen))
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.port.cmp(&b.port))
+    });
+}
+
+fn device_report(
+    key: Option<DeviceKey>,
+    obs: &MacObservation,
+    ips: Vec<IpAddr>,
+    destinations: Vec<DestinationReport>,
+) -> DeviceReport {
+    let mac = match key {
+        Some(DeviceKey::Mac(m)) => Some(m.to_string()),
+        _ => None,
+    };
+    let mut vlans = obs.vlans.clone();
+    vlans.sort_unstable();
+    DeviceReport {
+        mac,
+        ips,
+        hostname: None,
+        vendor: None,
+        profile: None,
+        identified_by: Vec::new(),
+        names: Vec::new(),
+        requirements: Vec::new(),
+        first_seen: obs.first_ts,
+        last_seen: obs.last_ts,
+        packets_sent: obs.frames_sent,
+        bytes_sent: obs.bytes_sent,
+        packets_received: obs.frames_received,
+        bytes_received: obs.bytes_received,
+        vlans,
+        destinations,
+        key,
+    }
+}
+
+fn destinations_of(
+    inv: &Inventory,
+    mac: Option<crate::decode::Mac>,
+    ips: &[IpAddr],
+) -> Vec<DestinationReport> {
+    let mut out = Vec::new();
+    for ip in ips {
+        let Some(dests) = inv.destinations.get(&(mac, *ip)) else {
+            continue;
+        };
+        for d in dests.values() {
+            out.push(destination_report(d));
+        }
+    }
+    out.sort_by(|a, b| (a.proto, a.ip, a.port).cmp(&(b.proto, b.ip, b.port)));
+    out
+}
+
+fn destination_report(d: &Destination) -> DestinationReport {
+    DestinationReport {
+        proto: proto_name(d.proto),
+        ip: d.ip,
+        port: d.port,
+        name: d.name.as_deref().map(str::to_string),
+        flows: d.flows,
+        outcomes: d.outcomes,
+        packets_out: d.packets[0],
+        packets_back: d.packets[1],
+        first_seen: d.first_ts,
+        last_seen: d.last_ts,
+        evidence: d.evidence.iter().map(|f| Evidence::from(*f)).collect(),
+    }
+}
+
+/// Destinations a device tried and never reached. Without a profile there is
+/// no stated requirement, so these are `info`; profile checks raise them.
+fn blocked_ports(d: &DeviceReport, out: &mut Vec<Finding>) {
+    for dest in &d.destinations {
+        let o = &dest.outcomes;
+        if o.ok > 0 || dest.proto == "icmp" || dest.proto == "ip" {
+            continue;
+        }
+        let (how, count) = [
+            ("icmp_admin_prohibited", o.icmp_admin_prohibited),
+            ("icmp_unreachable", o.icmp_unreachable),
+            ("reset", o.reset),
+            ("no_answer", o.no_answer),
+        ]
+        .into_iter()
+        .find(|(_, n)| *n > 0)
+        .unwrap_or(("", 0));
+        if count == 0 {
+            continue;
+        }
+        let target = dest
+            .name
+            .as_ref()
+            .map(|n| format!("{n} ({})", dest.ip))
+            .unwrap_or_else(|| dest.ip.to_string());
+        let proto = dest.proto.to_uppercase();
+        let what = match how {
+            "icmp_admin_prohibited" => "was refused by a filter (ICMP administratively prohibited)",
+            "icmp_unreachable" => "was answered by ICMP destination unreachable",
+            "reset" => "was refused with a TCP reset",
+            _ => "never got an answer",
+        };
+        let message = format!(
+            "{proto} {} to {target} {what}; if the device needs it, allow outbound {proto} {} to {target} in the site firewall",
+            dest.port, dest.port
+        );
+        let mut f = Finding::new(Kind::BlockedPort, Severity::Info, d.id(), message);
+        f.proto = Some(dest.proto);
+        f.port = Some(dest.port);
+        f.remote_ip = Some(dest.ip);
+        f.name = dest.name.clone();
+        f.how = Some(how);
+        f.first_seen = dest.first_seen;
+        f.last_seen = dest.last_seen;
+        f.count = count as u64;
+        f.evidence = dest.evidence.clone();
+        out.push(f);
+    }
+}
+
+/// RFC 3339 in UTC with microseconds, e.g. `2026-03-01T10:00:00.000000Z`.
+pub fn format_time(ns: Nanos) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let micros = ns.rem_euclid(1_000_000_000) / 1000;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// published algorithm for civil dates).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+pub fn ser_time<S: Serializer>(ns: &Nanos, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*ns))
+}
+
+pub fn ser_opt_time<S: Serializer>(ns: &Option<Nanos>, s: S) -> Result<S::Ok, S::Error> {
+    match ns {
+        Some(ns) => s.serialize_str(&format_time(*ns)),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            format_time(1_772_359_200_123_456_789),
+            "2026-03-01T10:00:00.123456Z"
+        );
+        assert_eq!(
+            format_time(951_782_400 * 1_000_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
+        assert_eq!(format_time(-1_000_000_000), "1969-12-31T23:59:59.000000Z");
+    }
+}
