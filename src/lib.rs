@@ -32,3 +32,4 @@ pub mod flow;
 pub mod output;
 pub mod proto;
 pub mod report;
+pub mod testgen;

@@ -8,7 +8,14 @@
 //! - no I/O, no clocks, no state between calls: state lives in `flow` and
 //!   `device`, detection in `check`.
 
+pub mod capwap;
 pub mod cursor;
+pub mod dns;
+pub mod http;
+pub mod mqtt;
+pub mod ntp;
+pub mod quic;
+pub mod ssh;
 
 /// Why an app-layer message could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
