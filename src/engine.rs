@@ -112,6 +112,11 @@ impl Engine {
             .flows
             .update(&pkt, fref, frame.ts, frame.orig_len, &mut self.inventory);
         if let Some(placed) = placed {
+            if placed.new {
+                if let Some(flow) = self.flows.get_mut(placed.slot) {
+                    self.app.on_new_flow(flow, frame.ts);
+                }
+            }
             if !pkt.payload.is_empty() && matches!(pkt.l4, L4::Tcp(_) | L4::Udp { .. }) {
                 if let Some(flow) = self.flows.get_mut(placed.slot) {
                     self.app
@@ -132,6 +137,8 @@ impl Engine {
 
     /// Ends the run: every flow still open is summarised.
     pub fn finish(&mut self) {
+        let end = self.stats.last_ts.unwrap_or(0);
+        self.app.finish(end, &mut self.inventory);
         self.flows.drain(&mut self.inventory);
     }
 }

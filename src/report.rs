@@ -4,12 +4,18 @@
 //! `devices`, `findings`); fields beyond the contract are additions, never
 //! renames.
 
+use crate::app::ProtoCount;
 use crate::capture::Nanos;
-use crate::device::{Destination, DeviceKey, Inventory, MacObservation, Outcomes};
+use crate::device::facts::{
+    source, DhcpFacts, DnsQuestion, HttpRequest, MqttSession, NtpServer, SshBanner, TlsSession,
+    WifiFacts,
+};
+use crate::device::{oui, Destination, DeviceKey, Inventory, MacObservation, Outcomes};
 use crate::engine::{CaptureStats, Engine};
 use crate::finding::{proto_name, Evidence, Finding, Kind, Severity};
 use crate::flow::FlowStats;
 use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// The whole report.
@@ -36,6 +42,8 @@ pub struct CaptureSummary {
     /// be read (a damaged file's tail, a filter that does not apply).
     pub stats: CaptureStats,
     pub flows: FlowStats,
+    /// App-layer messages parsed and malformed, per protocol.
+    pub app: BTreeMap<&'static str, ProtoCount>,
     pub problems: Vec<String>,
 }
 
@@ -86,6 +94,16 @@ pub struct DeviceReport {
     pub packets_received: u64,
     pub bytes_received: u64,
     pub vlans: Vec<u16>,
+    /// Where each name came from: dns, mdns, sni, quic, http, mqtt.
+    pub name_sources: BTreeMap<String, Vec<&'static str>>,
+    pub dns: BTreeMap<String, DnsQuestion>,
+    pub dhcp: Option<DhcpFacts>,
+    pub ntp: BTreeMap<IpAddr, NtpServer>,
+    pub tls: Vec<TlsSession>,
+    pub mqtt: Vec<MqttSession>,
+    pub http: Vec<HttpRequest>,
+    pub ssh: Vec<SshBanner>,
+    pub wifi: Option<WifiFacts>,
     pub destinations: Vec<DestinationReport>,
     #[serde(skip)]
     pub key: Option<DeviceKey>,
@@ -143,6 +161,7 @@ pub fn build(engine: &Engine, files: &[String], problems: Vec<String>) -> Report
             truncated: s.truncated,
             stats: s.clone(),
             flows: engine.flows.stats(),
+            app: engine.app.counts.clone(),
             problems,
         },
         devices,
@@ -168,20 +187,40 @@ fn device_report(
     ips: Vec<IpAddr>,
     destinations: Vec<DestinationReport>,
 ) -> DeviceReport {
-    let mac = match key {
-        Some(DeviceKey::Mac(m)) => Some(m.to_string()),
-        _ => None,
+    let (mac, vendor) = match key {
+        Some(DeviceKey::Mac(m)) => (Some(m.to_string()), oui::vendor(m.0).map(str::to_string)),
+        _ => (None, None),
     };
     let mut vlans = obs.vlans.clone();
     vlans.sort_unstable();
+    let empty = Default::default();
+    let f = obs.facts.as_deref().unwrap_or(&empty);
+    let hostname = f.dhcp.as_ref().and_then(|d| d.hostname.clone());
     DeviceReport {
         mac,
         ips,
-        hostname: None,
-        vendor: None,
+        hostname,
+        vendor,
         profile: None,
         identified_by: Vec::new(),
-        names: Vec::new(),
+        names: f.names.keys().map(|n| n.to_string()).collect(),
+        name_sources: f
+            .names
+            .iter()
+            .map(|(n, bits)| (n.to_string(), source::names(*bits)))
+            .collect(),
+        dns: f
+            .dns
+            .iter()
+            .map(|(n, q)| (n.to_string(), q.clone()))
+            .collect(),
+        dhcp: f.dhcp.clone(),
+        ntp: f.ntp.clone(),
+        tls: f.tls.clone(),
+        mqtt: f.mqtt.clone(),
+        http: f.http.clone(),
+        ssh: f.ssh.clone(),
+        wifi: f.wifi.clone(),
         requirements: Vec::new(),
         first_seen: obs.first_ts,
         last_seen: obs.last_ts,

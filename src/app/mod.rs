@@ -1,45 +1,205 @@
-//! App-layer glue: runs the pure parsers in `proto` on the packets that can
-//! carry their messages, and records what they learn on the flow and the
-//! inventory.
+//! App-layer glue: runs the pure parsers of [`crate::proto`] on the packets
+//! that can carry their messages, and records what they learn on the flow
+//! ([`FlowApp`]) and on the device ([`crate::device::facts::Facts`]).
+//!
+//! Which parser runs is decided per packet from the flow's state and cheap
+//! checks (ports for DNS, NTP, DHCP, CAPWAP and QUIC; the first bytes of a
+//! TCP stream for TLS, HTTP, MQTT and SSH, on any port). A TCP half-stream
+//! is parsed from the packet itself when its first segment holds the whole
+//! message, and reassembled into a bounded buffer only when it does not;
+//! once a half-stream has given what it can, it is never looked at again.
+
+mod dhcp;
+mod dns;
+mod stream;
+mod udp;
+mod wifi;
 
 use crate::capture::{LinkType, Nanos};
-use crate::decode::Packet;
+use crate::decode::{Mac, Packet, L4};
 use crate::device::Inventory;
+use crate::flow::reasm::StreamBuf;
 use crate::flow::table::Placed;
 use crate::flow::{Flow, FrameRef};
+use crate::proto::quic::CryptoStream;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+/// What a flow carries, as far as the parsers could tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppProto {
+    #[default]
+    Unknown,
+    Tls,
+    Http,
+    Mqtt,
+    Ssh,
+    Dns,
+    Quic,
+    /// Looked at, and none of the above.
+    Other,
+}
+
+/// One direction of a TCP stream, as the parsers consume it.
+#[derive(Debug, Default)]
+pub struct Half {
+    /// Reassembly buffer, only when a message spans segments.
+    pub buf: Option<Box<StreamBuf>>,
+    /// Nothing more is wanted from this direction.
+    pub done: bool,
+}
 
 /// What the app-layer parsers learned about one flow.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct FlowApp {
-    /// The destination's name as the device used it (SNI, HTTP Host, ...).
+    /// The destination's name as the device used it: SNI, HTTP Host, or the
+    /// name it resolved to this address.
     pub name: Option<Box<str>>,
+    /// Where `name` came from (a [`crate::device::facts::source`] bit).
+    pub name_source: u8,
+    pub proto: AppProto,
+    pub client: Half,
+    pub server: Half,
+    /// Index of this flow's session in the device's facts (TLS, MQTT,
+    /// HTTP or SSH list), to add what the server says.
+    pub session: Option<usize>,
+    /// QUIC: the client's CRYPTO stream, until its ClientHello is whole.
+    pub quic: Option<Box<CryptoStream>>,
 }
+
+/// Messages parsed and malformed, per protocol, for the report.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ProtoCount {
+    pub messages: u64,
+    pub malformed: u64,
+}
+
+/// A DNS query waiting for its response.
+#[derive(Debug, Clone, Copy)]
+struct PendingDns {
+    ts: Nanos,
+    client_mac: Option<Mac>,
+    name_hash: u64,
+}
+
+/// DNS transactions waiting for an answer, at most.
+const MAX_PENDING_DNS: usize = 65_536;
+/// Resolved addresses remembered per client, at most.
+const MAX_CACHE_PER_CLIENT: usize = 2048;
+/// Clients with a DNS cache, at most.
+const MAX_CACHE_CLIENTS: usize = 16_384;
+/// How long a DNS query may wait for its answer (capture time).
+pub const DNS_TIMEOUT: Nanos = 5_000_000_000;
+/// How long a DHCP transaction may wait.
+pub const DHCP_TIMEOUT: Nanos = 10_000_000_000;
+const SWEEP_EVERY: Nanos = 1_000_000_000;
 
 /// App-layer state shared across flows.
 #[derive(Debug, Default)]
-pub struct AppLayer {}
+pub struct AppLayer {
+    /// Per protocol: messages and malformed ones.
+    pub counts: BTreeMap<&'static str, ProtoCount>,
+    /// Per client address: resolved address → (name asked for, expiry).
+    cache: HashMap<IpAddr, HashMap<IpAddr, (Box<str>, Nanos)>>,
+    pub cache_dropped: u64,
+    /// (client, server, client port, DNS id) → the query.
+    pending_dns: HashMap<(IpAddr, IpAddr, u16, u16), PendingDns>,
+    pub pending_dropped: u64,
+    /// BSSID → (SSID, channel, frequency), from beacons.
+    bss: HashMap<Mac, wifi::Bss>,
+    /// Reused buffers: a name being looked up, a TLS message split over
+    /// records.
+    scratch: String,
+    tls_scratch: Vec<u8>,
+    next_sweep: Nanos,
+}
 
 impl AppLayer {
+    fn count(&mut self, proto: &'static str, ok: bool) {
+        let c = self.counts.entry(proto).or_default();
+        c.messages += 1;
+        if !ok {
+            c.malformed += 1;
+        }
+    }
+
+    /// A new flow: name it from the client's DNS cache.
+    pub fn on_new_flow(&mut self, flow: &mut Flow, ts: Nanos) {
+        let Some(cache) = self.cache.get(&flow.client_ip()) else {
+            return;
+        };
+        if let Some((name, expires)) = cache.get(&flow.server_ip()) {
+            if *expires >= ts {
+                let app = flow.app.get_or_insert_with(Default::default);
+                app.name = Some(name.clone());
+                app.name_source = crate::device::facts::source::DNS;
+            }
+        }
+    }
+
     /// A TCP or UDP payload on `flow`.
     pub fn on_payload(
         &mut self,
-        _flow: &mut Flow,
-        _placed: Placed,
-        _pkt: &Packet<'_>,
-        _ts: Nanos,
-        _frame: FrameRef,
-        _inv: &mut Inventory,
+        flow: &mut Flow,
+        placed: Placed,
+        pkt: &Packet<'_>,
+        ts: Nanos,
+        frame: FrameRef,
+        inv: &mut Inventory,
     ) {
+        if ts >= self.next_sweep {
+            self.sweep(ts, inv);
+            self.next_sweep = ts.saturating_add(SWEEP_EVERY);
+        }
+        match pkt.l4 {
+            L4::Tcp(t) => stream::on_tcp(self, flow, placed.dir, t, pkt, ts, frame, inv),
+            L4::Udp { sport, dport } => {
+                udp::on_udp(self, flow, placed.dir, sport, dport, pkt, ts, frame, inv)
+            }
+            _ => {}
+        }
     }
 
     /// An 802.11 frame (with its radiotap header when `link` is radiotap).
     pub fn on_wifi(
         &mut self,
-        _link: LinkType,
-        _frame_bytes: &[u8],
-        _ts: Nanos,
-        _frame: FrameRef,
-        _inv: &mut Inventory,
+        link: LinkType,
+        bytes: &[u8],
+        ts: Nanos,
+        frame: FrameRef,
+        inv: &mut Inventory,
     ) {
+        wifi::on_frame(self, link, bytes, ts, frame, inv);
+    }
+
+    /// Times out DNS queries and DHCP transactions older than their timeout.
+    fn sweep(&mut self, now: Nanos, inv: &mut Inventory) {
+        dns::expire(self, now.saturating_sub(DNS_TIMEOUT), inv);
+        dhcp::expire(inv, now.saturating_sub(DHCP_TIMEOUT));
+    }
+
+    /// The capture ended at `end`: what waited past its timeout failed;
+    /// what could still have been answered is left out.
+    pub fn finish(&mut self, end: Nanos, inv: &mut Inventory) {
+        dns::expire(self, end.saturating_sub(DNS_TIMEOUT), inv);
+        self.pending_dns.clear();
+        dhcp::expire(inv, end.saturating_sub(DHCP_TIMEOUT));
+    }
+}
+
+/// The facts of a flow's client device.
+fn client_facts<'i>(
+    inv: &'i mut Inventory,
+    flow: &Flow,
+) -> Option<&'i mut crate::device::facts::Facts> {
+    inv.facts_for(flow.client_mac, flow.client_ip())
+}
+
+/// Lowercase, trimmed of a trailing dot: how names are kept.
+fn normalise_name(name: &str, out: &mut String) {
+    out.clear();
+    for c in name.trim_end_matches('.').chars() {
+        out.push(c.to_ascii_lowercase());
     }
 }

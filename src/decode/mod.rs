@@ -163,8 +163,10 @@ fn decode_link<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeError> {
                 LaxSlicedPacket::from_ethernet(data).map_err(|_| DecodeError::ShortLink)?;
             let mut p = Packet::empty();
             if let Some(etherparse::LinkSlice::Ethernet2(eth)) = &sliced.link {
-                p.src_mac = Some(Mac(eth.source()));
-                p.dst_mac = Some(Mac(eth.destination()));
+                // An all-zero address names no station: loopback captures
+                // and anonymised traces write it. Such frames are MAC-less.
+                p.src_mac = Some(Mac(eth.source())).filter(|m| m.0 != [0; 6]);
+                p.dst_mac = Some(Mac(eth.destination())).filter(|m| m.0 != [0; 6]);
                 p.ether_type = eth.ether_type().0;
             }
             from_sliced(p, &sliced)

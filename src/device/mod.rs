@@ -14,7 +14,8 @@
 //! ([`Destination`]), so memory grows with destinations, not packets; every
 //! per-device table is capped and what is dropped is counted.
 
-// pub mod oui; (added with the OUI database)
+pub mod facts;
+pub mod oui;
 
 use crate::capture::Nanos;
 use crate::decode::Mac;
@@ -54,6 +55,8 @@ pub fn is_local_scope(ip: &IpAddr) -> bool {
             v4.is_private()
                 || v4.is_link_local()
                 || v4.is_loopback()
+                // "This network" (RFC 1122), as anonymised traces use.
+                || o[0] == 0
                 || (o[0] == 100 && (o[1] & 0xc0) == 64)
         }
         IpAddr::V6(v6) => {
@@ -89,9 +92,16 @@ pub struct MacObservation {
     /// IP frames sent from the unspecified address (DHCP before a lease).
     pub unspecified_frames: u64,
     pub vlans: Vec<u16>,
+    /// What the app-layer parsers learned, allocated on the first fact.
+    pub facts: Option<Box<facts::Facts>>,
 }
 
 impl MacObservation {
+    /// The facts, created on first use.
+    pub fn facts_mut(&mut self) -> &mut facts::Facts {
+        self.facts.get_or_insert_with(Default::default)
+    }
+
     fn new(ts: Nanos, frame: FrameRef) -> Self {
         MacObservation {
             first_ts: ts,
@@ -151,9 +161,10 @@ pub struct Destination {
 
 const MAX_EVIDENCE: usize = 4;
 
-/// How long a TCP attempt may still be answered after the capture ends
-/// (a SYN's retransmissions span about 30 s to a minute).
-pub const TCP_ANSWER_WINDOW: Nanos = 30_000_000_000;
+/// A SYN not yet retransmitted and younger than this at the end of the
+/// capture may still be answered: its attempt is pending, not failed (the
+/// first retransmission comes after 1 s on Linux, 3 s on older stacks).
+pub const TCP_ANSWER_WINDOW: Nanos = 3_000_000_000;
 /// The same for a UDP request.
 pub const UDP_ANSWER_WINDOW: Nanos = 5_000_000_000;
 
@@ -262,7 +273,32 @@ impl Inventory {
 
     /// True when the MAC is a device in the report.
     pub fn is_device(&self, obs: &MacObservation) -> bool {
-        obs.link_frames > 0 || obs.unspecified_frames > 0 || !self.own_ips(obs).is_empty()
+        obs.link_frames > 0
+            || obs.unspecified_frames > 0
+            || obs
+                .facts
+                .as_ref()
+                .is_some_and(|f| f.dhcp.is_some() || f.wifi.is_some())
+            || !self.own_ips(obs).is_empty()
+    }
+
+    /// The observation of a MAC, created if absent (a device known only
+    /// from what others say of it: a DHCP client inside a tunnel, a WiFi
+    /// station).
+    pub fn mac_mut(&mut self, mac: Mac, ts: Nanos, frame: FrameRef) -> &mut MacObservation {
+        self.macs
+            .entry(mac)
+            .or_insert_with(|| MacObservation::new(ts, frame))
+    }
+
+    /// The facts of the device that sent (or, for `by_ip`, holds) an
+    /// address: by MAC where the frame had one, else by local-scope IP.
+    pub fn facts_for(&mut self, mac: Option<Mac>, ip: IpAddr) -> Option<&mut facts::Facts> {
+        match mac {
+            Some(m) if m.is_unicast() => self.macs.get_mut(&m).map(|o| o.facts_mut()),
+            Some(_) => None,
+            None => self.macless_ips.get_mut(&ip).map(|o| o.facts_mut()),
+        }
     }
 
     fn note_flow_peers(&mut self, flow: &Flow) {
@@ -281,7 +317,7 @@ impl Inventory {
         self.note_flow_peers(flow);
         let client = (flow.client_mac, flow.client_ip());
         let server_ip = flow.server_ip();
-        if is_non_host(&server_ip) {
+        if is_non_host(&server_ip) || !matches!(flow.proto(), 6 | 17) {
             return;
         }
         let dkey = (flow.proto(), server_ip, flow.server.port);
@@ -373,7 +409,8 @@ pub fn classify(flow: &Flow, why: EndReason, capture_end: Nanos) -> (Outcome, Op
             }
             if t.syns > 0 {
                 if why == EndReason::CaptureEnd
-                    && t.last_syn_ts.saturating_add(TCP_ANSWER_WINDOW) > capture_end
+                    && t.syns == 1
+                    && flow.first_ts.saturating_add(TCP_ANSWER_WINDOW) > capture_end
                 {
                     return (Outcome::Pending, None);
                 }

@@ -146,7 +146,7 @@ pub struct IcmpError {
 }
 
 /// One conversation.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Flow {
     pub key: FlowKey,
     /// The initiator's endpoint and MAC (the side that sent the SYN, or the

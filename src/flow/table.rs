@@ -289,8 +289,11 @@ impl FlowTable {
         flow.last_frame = frame;
         flow.packets[dir as usize] += 1;
         flow.bytes[dir as usize] += wire_len as u64;
-        if dir == Dir::Back && flow.server_mac.is_none() {
-            flow.server_mac = pkt.src_mac;
+        // Each side's MAC, from the first packet it sends.
+        match dir {
+            Dir::Out if flow.client_mac.is_none() => flow.client_mac = pkt.src_mac,
+            Dir::Back if flow.server_mac.is_none() => flow.server_mac = pkt.src_mac,
+            _ => {}
         }
         if let L4::Tcp(t) = pkt.l4 {
             track_tcp(&mut flow.tcp, t, dir, frame, ts, pkt.payload_len);
@@ -310,10 +313,12 @@ impl FlowTable {
         let sender_is_client = match pkt.l4 {
             L4::Tcp(t) if t.has(TCP_SYN) => !t.has(TCP_ACK),
             L4::Icmp(i) => !matches!((i.v6, i.kind), (false, 0) | (true, 129)),
-            _ => {
-                let (s, d) = (is_service_port(src.port), is_service_port(dst.port));
-                !(s && !d)
-            }
+            _ => match (is_service_port(src.port), is_service_port(dst.port)) {
+                // Both well known (DHCP 68 -> 67, NTP 123 <-> 123): the lower
+                // port is the server's; equal ports, the first sender asks.
+                (true, true) => src.port >= dst.port,
+                (s, d) => !s || d,
+            },
         };
         let (client, server, client_mac, server_mac) = if sender_is_client {
             (src, dst, pkt.src_mac, None)

@@ -10,12 +10,15 @@
 
 pub mod capwap;
 pub mod cursor;
+pub mod dhcp;
 pub mod dns;
 pub mod http;
 pub mod mqtt;
 pub mod ntp;
 pub mod quic;
 pub mod ssh;
+pub mod tls;
+pub mod wifi;
 
 /// Why an app-layer message could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

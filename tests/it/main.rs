@@ -1,4 +1,8 @@
 //! The integration tests: one binary, a module per area.
 
+mod cli;
 mod common;
+mod fixtures_sync;
+mod hostile;
+mod pipeline;
 mod real_captures;

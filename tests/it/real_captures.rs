@@ -29,20 +29,39 @@ fn every_capture_is_read_whole_with_a_valid_report() {
             assert!(json.get(key).is_some(), "{}: no {key}", row.file);
         }
         let cap = &json["capture"];
-        for key in ["files", "packets", "bytes", "start", "end", "undecodable", "truncated"] {
+        for key in [
+            "files",
+            "packets",
+            "bytes",
+            "start",
+            "end",
+            "undecodable",
+            "truncated",
+        ] {
             assert!(cap.get(key).is_some(), "{}: no capture.{key}", row.file);
         }
         // Every finding names a device in the report.
         let ids: Vec<String> = report.devices.iter().map(|d| d.id()).collect();
         for f in &report.findings {
-            assert!(ids.contains(&f.device), "{}: finding for unknown device {}", row.file, f.device);
+            assert!(
+                ids.contains(&f.device),
+                "{}: finding for unknown device {}",
+                row.file,
+                f.device
+            );
         }
     }
 }
 
 /// tshark's conversation count for `kind` (tcp or udp).
 fn tshark_conversations(path: &std::path::Path, kind: &str) -> u64 {
-    let out = tshark(&["-r", path.to_str().unwrap(), "-q", "-z", &format!("conv,{kind}")]);
+    let out = tshark(&[
+        "-r",
+        path.to_str().unwrap(),
+        "-q",
+        "-z",
+        &format!("conv,{kind}"),
+    ]);
     out.lines().filter(|l| l.contains("<->")).count() as u64
 }
 
@@ -71,12 +90,20 @@ fn flows_agree_with_tshark_conversations() {
     let mut split = Vec::new();
     for row in manifest() {
         let path = dir.join(&row.file);
-        let (t_tcp, mut t_udp) = (tshark_conversations(&path, "tcp"), tshark_conversations(&path, "udp"));
+        let (t_tcp, mut t_udp) = (
+            tshark_conversations(&path, "tcp"),
+            tshark_conversations(&path, "udp"),
+        );
         if let Some((_, inner, _why)) = tunnelled.iter().find(|(f, _, _)| *f == row.file) {
             t_udp -= inner;
         }
         let lifted = analyze_with(&[path.clone()], forever).capture.flows;
-        assert_eq!((lifted.tcp, lifted.udp), (t_tcp, t_udp), "{}: (tcp, udp) flows", row.file);
+        assert_eq!(
+            (lifted.tcp, lifted.udp),
+            (t_tcp, t_udp),
+            "{}: (tcp, udp) flows",
+            row.file
+        );
         let default = analyze(&[path]).capture.flows;
         assert!(default.tcp >= t_tcp && default.udp >= t_udp, "{}", row.file);
         if (default.tcp, default.udp) != (t_tcp, t_udp) {

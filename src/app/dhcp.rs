@@ -1,0 +1,174 @@
+//! DHCPv4: each client's conversation, recorded under the client's MAC
+//! (chaddr, which a relay does not change), leases noted so a leased
+//! address counts as local, and transactions timed out in capture time:
+//! a DISCOVER with no OFFER, a REQUEST with no ACK, a NAK.
+
+use super::AppLayer;
+use crate::capture::Nanos;
+use crate::decode::Mac;
+use crate::device::facts::{push_evidence, DhcpFacts, DhcpOpen as Open};
+use crate::device::Inventory;
+use crate::flow::FrameRef;
+use crate::proto::dhcp::{self, MessageType};
+use std::net::{IpAddr, Ipv4Addr};
+
+/// Open transactions kept per client.
+const MAX_OPEN: usize = 16;
+const MAX_LIST: usize = 8;
+
+pub(super) fn on_message(
+    app: &mut AppLayer,
+    payload: &[u8],
+    ts: Nanos,
+    frame: FrameRef,
+    inv: &mut Inventory,
+) {
+    let d = match dhcp::parse(payload) {
+        Ok(d) => d,
+        Err(_) => {
+            app.count("dhcp", false);
+            return;
+        }
+    };
+    app.count("dhcp", !d.malformed);
+    let (Some(mac), Some(mt)) = (d.mac(), d.message_type()) else {
+        return;
+    };
+    let mac = Mac(mac);
+    if !mac.is_unicast() {
+        return;
+    }
+    let yiaddr = (!d.yiaddr.is_unspecified()).then_some(d.yiaddr);
+    if mt == MessageType::ACK {
+        if let Some(ip) = yiaddr {
+            inv.note_lease(IpAddr::V4(ip), mac);
+        }
+    }
+    let obs = inv.mac_mut(mac, ts, frame);
+    let f = obs.facts_mut().dhcp_mut(ts);
+    *f.messages.entry(mt.name().unwrap_or("OTHER")).or_default() += 1;
+    let text = |b: Option<&[u8]>| {
+        b.map(|b| {
+            String::from_utf8_lossy(b)
+                .chars()
+                .take(128)
+                .collect::<String>()
+        })
+    };
+    let ips = |b: Option<&[u8]>| -> Vec<Ipv4Addr> {
+        b.map(|b| dhcp::ips(b).take(MAX_LIST).collect())
+            .unwrap_or_default()
+    };
+    match mt {
+        MessageType::DISCOVER | MessageType::REQUEST | MessageType::INFORM => {
+            if let Some(h) = text(d.hostname()) {
+                f.hostname = Some(h);
+            }
+            if let Some(v) = text(d.vendor_class()) {
+                f.vendor_class = Some(v);
+            }
+            if let Some(p) = d.param_request_list() {
+                f.parameter_request_list = p.iter().copied().take(64).collect();
+            }
+            if let Some(r) = d.requested_ip() {
+                f.requested_ip = Some(r);
+            }
+            if let Some(u) = d.mud_url_str() {
+                f.mud_url = Some(u.chars().take(512).collect());
+            }
+            if let Some(q) = d.client_fqdn() {
+                let name: Vec<String> = q
+                    .labels()
+                    .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
+                    .collect();
+                if !name.is_empty() {
+                    f.client_fqdn = Some(name.join("."));
+                }
+            }
+            if mt != MessageType::INFORM {
+                open(f, d.xid, mt.0, ts, frame);
+            }
+        }
+        MessageType::OFFER | MessageType::ACK | MessageType::NAK => {
+            let closes = match mt {
+                MessageType::OFFER => MessageType::DISCOVER.0,
+                _ => MessageType::REQUEST.0,
+            };
+            let pending = f
+                .open
+                .iter()
+                .position(|o| o.xid == d.xid && o.kind == closes);
+            if let Some(i) = pending {
+                f.open.remove(i);
+            }
+            if mt == MessageType::NAK {
+                f.naks += 1;
+                push_evidence(&mut f.evidence, frame);
+                return;
+            }
+            if mt == MessageType::OFFER {
+                f.offered_ip = yiaddr;
+            } else if yiaddr.is_some() {
+                f.leased_ip = yiaddr;
+            }
+            f.server = d.server_id().or(f.server);
+            f.subnet_mask = d.subnet_mask().or(f.subnet_mask);
+            for (dst, src) in [
+                (&mut f.routers, d.opts.routers),
+                (&mut f.dns_servers, d.opts.dns_servers),
+                (&mut f.ntp_servers, d.opts.ntp_servers),
+            ] {
+                let v = ips(src);
+                if !v.is_empty() {
+                    *dst = v;
+                }
+            }
+            f.lease_time = d.lease_time().or(f.lease_time);
+        }
+        _ => {}
+    }
+}
+
+fn open(f: &mut DhcpFacts, xid: u32, kind: u8, ts: Nanos, frame: FrameRef) {
+    // A retransmission of an open transaction is the same attempt.
+    if f.open.iter().any(|o| o.xid == xid && o.kind == kind) {
+        return;
+    }
+    if f.open.len() >= MAX_OPEN {
+        f.open.remove(0);
+    }
+    f.open.push(Open {
+        xid,
+        kind,
+        ts,
+        frame,
+    });
+}
+
+/// Transactions opened before `before` and never answered have failed.
+pub(super) fn expire(inv: &mut Inventory, before: Nanos) {
+    for obs in inv.macs.values_mut() {
+        let Some(f) = obs.facts.as_mut().and_then(|f| f.dhcp.as_mut()) else {
+            continue;
+        };
+        if f.open.iter().all(|o| o.ts >= before) {
+            continue;
+        }
+        let mut kept = Vec::new();
+        for o in f.open.drain(..) {
+            if o.ts >= before {
+                kept.push(o);
+            } else {
+                if o.kind == MessageType::DISCOVER.0 {
+                    f.discovers_unanswered += 1;
+                } else {
+                    f.requests_unanswered += 1;
+                }
+                if f.evidence.len() < 4 && !f.evidence.contains(&o.frame) {
+                    f.evidence.push(o.frame);
+                }
+            }
+        }
+        f.open = kept;
+    }
+}

@@ -1,0 +1,232 @@
+//! DNS and mDNS: the questions each device asked, how they were answered,
+//! and the per-client cache that names later flows.
+//!
+//! A response's A and AAAA records are cached under the name the client
+//! asked for (following the CNAME chain from the question), not the CDN
+//! name at the end of the chain, with the record's TTL in capture time.
+
+use super::{AppLayer, PendingDns, MAX_CACHE_CLIENTS, MAX_CACHE_PER_CLIENT, MAX_PENDING_DNS};
+use crate::capture::Nanos;
+use crate::decode::Mac;
+use crate::device::facts::{push_evidence, source};
+use crate::device::Inventory;
+use crate::flow::FrameRef;
+use crate::proto::dns::{self, Name, RData};
+use std::hash::BuildHasher;
+use std::net::IpAddr;
+
+/// CNAME links followed from a question, at most.
+const MAX_CHAIN: usize = 16;
+/// Addresses kept per question.
+const MAX_ADDRESSES: usize = 16;
+
+/// Where a DNS message travelled.
+pub(super) struct Path {
+    pub src_mac: Option<Mac>,
+    pub dst_mac: Option<Mac>,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub sport: u16,
+    pub dport: u16,
+    pub mdns: bool,
+}
+
+fn name_hash(name: &str) -> u64 {
+    foldhash::fast::FixedState::with_seed(53).hash_one(name)
+}
+
+/// One DNS message (a UDP payload, or one message of a TCP stream).
+pub(super) fn on_message(
+    app: &mut AppLayer,
+    bytes: &[u8],
+    path: &Path,
+    ts: Nanos,
+    frame: FrameRef,
+    inv: &mut Inventory,
+) {
+    let proto = if path.mdns { "mdns" } else { "dns" };
+    let msg = match dns::parse(bytes) {
+        Ok(m) => m,
+        Err(_) => {
+            app.count(proto, false);
+            return;
+        }
+    };
+    let h = msg.header;
+    // The question belongs to the client: the sender of a query, the
+    // receiver of a response; for mDNS, whoever sent it.
+    let (client_mac, client, server, client_port) = if !h.qr || path.mdns {
+        (path.src_mac, path.src, path.dst, path.sport)
+    } else {
+        (path.dst_mac, path.dst, path.src, path.dport)
+    };
+    let mut ok = true;
+    let mut first_q: Option<Name<'_>> = None;
+    let src_bit = if path.mdns { source::MDNS } else { source::DNS };
+    for q in msg.questions() {
+        let Ok(q) = q else {
+            ok = false;
+            break;
+        };
+        app.scratch.clear();
+        q.name.write_to(&mut app.scratch);
+        if let Some(f) = inv.facts_for(client_mac, client) {
+            f.note_name(&app.scratch, src_bit);
+        }
+        if first_q.is_none() {
+            first_q = Some(q.name);
+        }
+    }
+    let Some(qname) = first_q.filter(|_| !path.mdns) else {
+        app.count(proto, ok);
+        return;
+    };
+    app.scratch.clear();
+    qname.write_to(&mut app.scratch);
+    let qname_str = app.scratch.as_str();
+    let hash = name_hash(qname_str);
+    let key = (client, server, client_port, h.id);
+    if !h.qr {
+        let new = !app.pending_dns.contains_key(&key);
+        if new {
+            if app.pending_dns.len() < MAX_PENDING_DNS {
+                let p = PendingDns {
+                    ts,
+                    client_mac,
+                    name_hash: hash,
+                };
+                app.pending_dns.insert(key, p);
+            } else {
+                app.pending_dropped += 1;
+            }
+        }
+        if let Some(q) = inv
+            .facts_for(client_mac, client)
+            .and_then(|f| f.dns_question(qname_str, hash, ts))
+        {
+            if new {
+                q.queries += 1;
+            }
+            if !q.servers.contains(&server) && q.servers.len() < 4 {
+                q.servers.push(server);
+            }
+            push_evidence(&mut q.evidence, frame);
+        }
+        app.count(proto, ok);
+        return;
+    }
+    // A response: cache the addresses under the name asked for.
+    let matched = app.pending_dns.remove(&key).is_some();
+    let mut addresses = [None; MAX_ADDRESSES];
+    let mut n_addr = 0;
+    let mut chain = [qname; MAX_CHAIN];
+    let mut n_chain = 1;
+    for r in msg.answers() {
+        let Ok(r) = r else {
+            ok = false;
+            break;
+        };
+        if !chain[..n_chain].iter().any(|n| n.same_as(&r.name)) {
+            continue;
+        }
+        let addr = match r.data {
+            RData::Cname(target) => {
+                if n_chain < MAX_CHAIN {
+                    chain[n_chain] = target;
+                    n_chain += 1;
+                }
+                continue;
+            }
+            RData::A(a) => IpAddr::V4(a),
+            RData::Aaaa(a) => IpAddr::V6(a),
+            _ => continue,
+        };
+        if n_addr < MAX_ADDRESSES {
+            addresses[n_addr] = Some(addr);
+            n_addr += 1;
+        }
+        cache_insert(
+            &mut app.cache,
+            &mut app.cache_dropped,
+            client,
+            addr,
+            qname_str,
+            ts,
+            r.ttl,
+        );
+    }
+    if let Some(q) = inv
+        .facts_for(client_mac, client)
+        .and_then(|f| f.dns_question(qname_str, hash, ts))
+    {
+        if matched || q.answered >= q.queries {
+            q.answered += 1;
+            q.queries = q.queries.max(q.answered);
+            *q.rcodes.entry(dns::rcode_name(h.rcode)).or_default() += 1;
+        }
+        for a in addresses.iter().flatten() {
+            if !q.addresses.contains(a) && q.addresses.len() < MAX_ADDRESSES {
+                q.addresses.push(*a);
+            }
+        }
+        if h.rcode != 0 {
+            push_evidence(&mut q.evidence, frame);
+        }
+    }
+    app.count(proto, ok);
+}
+
+type Cache =
+    std::collections::HashMap<IpAddr, std::collections::HashMap<IpAddr, (Box<str>, Nanos)>>;
+
+fn cache_insert(
+    cache: &mut Cache,
+    dropped: &mut u64,
+    client: IpAddr,
+    addr: IpAddr,
+    name: &str,
+    ts: Nanos,
+    ttl: u32,
+) {
+    let expires = ts.saturating_add(ttl as Nanos * 1_000_000_000);
+    if !cache.contains_key(&client) && cache.len() >= MAX_CACHE_CLIENTS {
+        *dropped += 1;
+        return;
+    }
+    let per_client = cache.entry(client).or_default();
+    match per_client.get_mut(&addr) {
+        Some(e) if &*e.0 == name => e.1 = e.1.max(expires),
+        Some(e) => *e = (name.into(), expires),
+        None => {
+            if per_client.len() >= MAX_CACHE_PER_CLIENT {
+                // Make room by forgetting what has expired; else count it.
+                per_client.retain(|_, (_, exp)| *exp >= ts);
+            }
+            if per_client.len() < MAX_CACHE_PER_CLIENT {
+                per_client.insert(addr, (name.into(), expires));
+            } else {
+                *dropped += 1;
+            }
+        }
+    }
+}
+
+/// Queries sent before `before` and never answered are unanswered.
+pub(super) fn expire(app: &mut AppLayer, before: Nanos, inv: &mut Inventory) {
+    let mut gone = Vec::new();
+    app.pending_dns.retain(|key, p| {
+        if p.ts < before {
+            gone.push((key.0, *p));
+            false
+        } else {
+            true
+        }
+    });
+    for (client, p) in gone {
+        if let Some(f) = inv.facts_for(p.client_mac, client) {
+            if let Some(q) = f.dns.values_mut().find(|q| q.hash == p.name_hash) {
+                q.unanswered += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! What the app-layer parsers learned about one device, joined per MAC:
+//! the names it used and where each came from, its DNS questions and how
+//! they were answered, its DHCP conversation, NTP servers, TLS sessions,
+//! MQTT sessions, HTTP requests, SSH banners and WiFi association.
+//!
+//! Every collection is capped ([`MAX_NAMES`] and friends); what a cap turns
+//! away is counted, so a device that floods names cannot grow memory.
+
+use crate::capture::Nanos;
+use crate::flow::FrameRef;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+pub const MAX_NAMES: usize = 512;
+pub const MAX_DNS_QUESTIONS: usize = 1024;
+pub const MAX_SESSIONS: usize = 64;
+pub const MAX_NTP_SERVERS: usize = 32;
+const MAX_EVIDENCE: usize = 4;
+
+/// An address in a session record (unspecified until known).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Addr(pub IpAddr);
+
+impl Default for Addr {
+    fn default() -> Self {
+        Addr(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+}
+
+/// Where a name came from.
+pub mod source {
+    pub const DNS: u8 = 1;
+    pub const SNI: u8 = 2;
+    pub const HTTP: u8 = 4;
+    pub const MQTT: u8 = 8;
+    pub const QUIC: u8 = 16;
+    pub const MDNS: u8 = 32;
+
+    /// The sources in a bit set, by name.
+    pub fn names(bits: u8) -> Vec<&'static str> {
+        [
+            (DNS, "dns"),
+            (SNI, "sni"),
+            (HTTP, "http"),
+            (MQTT, "mqtt"),
+            (QUIC, "quic"),
+            (MDNS, "mdns"),
+        ]
+        .into_iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n)
+        .collect()
+    }
+}
+
+/// How one DNS name the device asked for was answered.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DnsQuestion {
+    /// Distinct queries (retransmissions of one query count once).
+    pub queries: u32,
+    pub answered: u32,
+    /// Responses by rcode name (NOERROR, NXDOMAIN, SERVFAIL, ...).
+    pub rcodes: BTreeMap<&'static str, u32>,
+    /// Queries never answered (those still within their timeout when the
+    /// capture ended are not counted).
+    pub unanswered: u32,
+    /// Addresses the answers gave.
+    pub addresses: Vec<IpAddr>,
+    pub servers: Vec<IpAddr>,
+    #[serde(serialize_with = "crate::report::ser_time")]
+    pub first_seen: Nanos,
+    #[serde(serialize_with = "crate::report::ser_time")]
+    pub last_seen: Nanos,
+    #[serde(skip)]
+    pub evidence: Vec<FrameRef>,
+    #[serde(skip)]
+    pub hash: u64,
+}
+
+/// The device's DHCP conversation.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DhcpFacts {
+    /// Messages sent or received, by type name.
+    pub messages: BTreeMap<&'static str, u32>,
+    pub hostname: Option<String>,
+    pub vendor_class: Option<String>,
+    pub parameter_request_list: Vec<u8>,
+    pub requested_ip: Option<Ipv4Addr>,
+    /// The address the last ACK assigned, and from which server.
+    pub leased_ip: Option<Ipv4Addr>,
+    pub offered_ip: Option<Ipv4Addr>,
+    pub server: Option<Ipv4Addr>,
+    pub subnet_mask: Option<Ipv4Addr>,
+    pub routers: Vec<Ipv4Addr>,
+    pub dns_servers: Vec<Ipv4Addr>,
+    pub ntp_servers: Vec<Ipv4Addr>,
+    pub lease_time: Option<u32>,
+    pub mud_url: Option<String>,
+    pub client_fqdn: Option<String>,
+    /// Transactions: DISCOVERs with no OFFER, REQUESTs with no ACK, NAKs.
+    pub discovers_unanswered: u32,
+    pub requests_unanswered: u32,
+    pub naks: u32,
+    #[serde(skip)]
+    pub evidence: Vec<FrameRef>,
+    #[serde(skip)]
+    pub first_seen: Nanos,
+    #[serde(skip)]
+    pub last_seen: Nanos,
+    /// Transactions waiting for the server.
+    #[serde(skip)]
+    pub open: Vec<DhcpOpen>,
+}
+
+/// A DHCP transaction (DISCOVER or REQUEST) waiting for the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DhcpOpen {
+    pub xid: u32,
+    pub kind: u8,
+    pub ts: Nanos,
+    pub frame: FrameRef,
+}
+
+/// What the device's NTP exchanges with one server showed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NtpServer {
+    pub requests: u32,
+    pub replies: u32,
+    /// Packets by mode name (client, server, symmetric active, ...).
+    pub modes: BTreeMap<&'static str, u32>,
+    pub version: u8,
+    /// The last reply's stratum, and every stratum the replies gave.
+    pub stratum: Option<u8>,
+    pub strata: Vec<u8>,
+    pub leap: Option<u8>,
+    pub reference_id: Option<String>,
+    pub kiss_codes: Vec<String>,
+    pub unsynchronized_replies: u32,
+    #[serde(skip)]
+    pub evidence: Vec<FrameRef>,
+    #[serde(skip)]
+    pub first_seen: Nanos,
+    #[serde(skip)]
+    pub last_seen: Nanos,
+}
+
+/// One TLS (or QUIC) session's handshake as seen.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TlsSession {
+    pub server: Addr,
+    pub port: u16,
+    pub transport: &'static str,
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    pub offered_versions: Vec<String>,
+    pub ja4: Option<String>,
+    pub version: Option<String>,
+    /// The server's leaf certificate (TLS 1.2 and older only).
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub san: Vec<String>,
+    pub not_before: Option<i64>,
+    pub not_after: Option<i64>,
+    pub chain_len: u32,
+    pub alerts: Vec<String>,
+    #[serde(skip)]
+    pub evidence: Vec<FrameRef>,
+    #[serde(skip)]
+    pub ts: Nanos,
+}
+
+/// One MQTT session: CONNECT and its CONNACK.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MqttSession {
+    pub server: Addr,
+    pub port: u16,
+    pub protocol: String,
+    pub level: u8,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub keep_alive: u16,
+    pub connack_code: Option<u8>,
+    pub connack: Option<&'static str>,
+    #[serde(skip)]
+    pub evidence: Vec<FrameRef>,
+    #[serde(skip)]
+    pub ts: Nanos,
+}
+
+/// One HTTP request head.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HttpRequest {
+    pub server: Addr,
+    pub port: u16,
+    pub method: String,
+    pub host: Option<String>,
+    pub target: String,
+    pub user_agent: Option<String>,
+    pub status: Option<u16>,
+}
+
+/// An SSH banner the device sent or received.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SshBanner {
+    pub peer: Addr,
+    pub port: u16,
+    pub client: Option<String>,
+    pub server: Option<String>,
+}
+
+/// The WiFi network the device was seen on.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WifiFacts {
+    pub bssid: Option<String>,
+    pub ssid: Option<String>,
+    pub channel: Option<u16>,
+    pub frequency: Option<u16>,
+    pub band: Option<&'static str>,
+    /// True for an access point (it sent beacons).
+    pub access_point: bool,
+    #[serde(skip)]
+    pub evidence: Vec<FrameRef>,
+    #[serde(skip)]
+    pub ts: Nanos,
+}
+
+/// Everything learned about one device.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub names: BTreeMap<Box<str>, u8>,
+    pub names_dropped: u64,
+    pub dns: BTreeMap<Box<str>, DnsQuestion>,
+    pub dns_dropped: u64,
+    pub dhcp: Option<DhcpFacts>,
+    pub ntp: BTreeMap<IpAddr, NtpServer>,
+    pub tls: Vec<TlsSession>,
+    pub mqtt: Vec<MqttSession>,
+    pub http: Vec<HttpRequest>,
+    pub ssh: Vec<SshBanner>,
+    pub wifi: Option<WifiFacts>,
+    pub sessions_dropped: u64,
+}
+
+impl Facts {
+    /// Notes a name the device used; `name` is lowercase already.
+    pub fn note_name(&mut self, name: &str, src: u8) {
+        if name.is_empty() {
+            return;
+        }
+        if let Some(bits) = self.names.get_mut(name) {
+            *bits |= src;
+        } else if self.names.len() < MAX_NAMES {
+            self.names.insert(name.into(), src);
+        } else {
+            self.names_dropped += 1;
+        }
+    }
+
+    /// The DNS question entry for `name`, created if there is room.
+    pub fn dns_question(&mut self, name: &str, hash: u64, ts: Nanos) -> Option<&mut DnsQuestion> {
+        if !self.dns.contains_key(name) {
+            if self.dns.len() >= MAX_DNS_QUESTIONS {
+                self.dns_dropped += 1;
+                return None;
+            }
+            self.dns.insert(
+                name.into(),
+                DnsQuestion {
+                    first_seen: ts,
+                    last_seen: ts,
+                    hash,
+                    ..Default::default()
+                },
+            );
+        }
+        let q = self.dns.get_mut(name)?;
+        q.last_seen = q.last_seen.max(ts);
+        Some(q)
+    }
+
+    /// The DHCP facts, created on first use.
+    pub fn dhcp_mut(&mut self, ts: Nanos) -> &mut DhcpFacts {
+        let d = self.dhcp.get_or_insert_with(|| DhcpFacts {
+            first_seen: ts,
+            ..Default::default()
+        });
+        d.last_seen = d.last_seen.max(ts);
+        d
+    }
+
+    pub fn ntp_server(&mut self, server: IpAddr, ts: Nanos) -> Option<&mut NtpServer> {
+        if !self.ntp.contains_key(&server) && self.ntp.len() >= MAX_NTP_SERVERS {
+            self.sessions_dropped += 1;
+            return None;
+        }
+        let s = self.ntp.entry(server).or_insert_with(|| NtpServer {
+            first_seen: ts,
+            ..Default::default()
+        });
+        s.last_seen = s.last_seen.max(ts);
+        Some(s)
+    }
+}
+
+/// Adds `frame` to an evidence list unless it is full.
+pub fn push_evidence(list: &mut Vec<FrameRef>, frame: FrameRef) {
+    if list.len() < MAX_EVIDENCE && !list.contains(&frame) {
+        list.push(frame);
+    }
+}
+
+/// Pushes onto a capped session list, counting what does not fit.
+pub fn push_capped<T>(list: &mut Vec<T>, item: T, dropped: &mut u64) -> bool {
+    if list.len() < MAX_SESSIONS {
+        list.push(item);
+        true
+    } else {
+        *dropped += 1;
+        false
+    }
+}
