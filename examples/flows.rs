@@ -8,7 +8,15 @@ impl FlowSink for Print {
     fn flow_ended(&mut self, f: &Flow, why: EndReason) {
         println!(
             "{:?} {}:{} -> {}:{} proto {} pkts {:?} first {:?} {:?}",
-            why, f.client_ip(), f.client.port, f.server_ip(), f.server.port, f.proto(), f.packets, f.first_frame, f.tcp
+            why,
+            f.client_ip(),
+            f.client.port,
+            f.server_ip(),
+            f.server.port,
+            f.proto(),
+            f.packets,
+            f.first_frame,
+            f.tcp
         );
     }
 }

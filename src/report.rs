@@ -6,11 +6,14 @@
 
 use crate::app::ProtoCount;
 use crate::capture::Nanos;
+use crate::device::bypass::{self, DnsBypass};
 use crate::device::facts::{
     source, DhcpFacts, DnsQuestion, HttpRequest, MqttSession, NtpServer, SshBanner, TlsSession,
     WifiFacts,
 };
-use crate::device::{oui, Destination, DeviceKey, Inventory, MacObservation, Outcomes};
+use crate::device::{
+    is_local_scope, oui, Destination, DeviceKey, Inventory, MacObservation, Outcomes,
+};
 use crate::engine::{CaptureStats, Engine};
 use crate::finding::{proto_name, Evidence, Finding, Kind, Severity};
 use crate::flow::FlowStats;
@@ -104,6 +107,8 @@ pub struct DeviceReport {
     pub http: Vec<HttpRequest>,
     pub ssh: Vec<SshBanner>,
     pub wifi: Option<WifiFacts>,
+    /// DNS that went around the site's resolver (hides names from it).
+    pub dns_bypass: Vec<DnsBypass>,
     pub destinations: Vec<DestinationReport>,
     #[serde(skip)]
     pub key: Option<DeviceKey>,
@@ -229,9 +234,50 @@ fn device_report(
         packets_received: obs.frames_received,
         bytes_received: obs.bytes_received,
         vlans,
+        dns_bypass: dns_bypass(&destinations, &f.tls),
         destinations,
         key,
     }
+}
+
+/// DNS to internet resolvers, DNS over TLS, and DoH to well-known
+/// endpoints, from what the device reached.
+fn dns_bypass(dests: &[DestinationReport], tls: &[TlsSession]) -> Vec<DnsBypass> {
+    let mut out = Vec::new();
+    for d in dests {
+        let how = match (d.proto, d.port) {
+            (_, 53) if !is_local_scope(&d.ip) => "public_resolver",
+            ("tcp", 853) => "dot",
+            ("tcp" | "udp", 443) if bypass::is_public_resolver(&d.ip) => "doh",
+            _ => continue,
+        };
+        out.push(DnsBypass {
+            how,
+            server: d.ip,
+            port: d.port,
+            name: d.name.clone(),
+            well_known: bypass::is_public_resolver(&d.ip),
+        });
+    }
+    for t in tls {
+        if let Some(sni) = t.sni.as_deref().filter(|s| bypass::is_doh_name(s)) {
+            if !out
+                .iter()
+                .any(|b| b.server == t.server.0 && b.port == t.port)
+            {
+                out.push(DnsBypass {
+                    how: "doh",
+                    server: t.server.0,
+                    port: t.port,
+                    name: Some(sni.to_string()),
+                    well_known: true,
+                });
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn destinations_of(
@@ -362,6 +408,52 @@ pub fn ser_opt_time<S: Serializer>(ns: &Option<Nanos>, s: S) -> Result<S::Ok, S:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dest(proto: &'static str, ip: &str, port: u16) -> DestinationReport {
+        DestinationReport {
+            proto,
+            ip: ip.parse().unwrap(),
+            port,
+            name: None,
+            flows: 1,
+            outcomes: Outcomes::default(),
+            packets_out: 1,
+            packets_back: 1,
+            first_seen: 0,
+            last_seen: 0,
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn dns_bypass_kinds() {
+        let dests = [
+            dest("udp", "192.168.1.1", 53),
+            dest("udp", "203.0.113.53", 53),
+            dest("tcp", "198.51.100.9", 853),
+            dest("tcp", "1.1.1.1", 443),
+            dest("tcp", "203.0.113.80", 443),
+        ];
+        let tls = [TlsSession {
+            server: crate::device::facts::Addr("198.51.100.44".parse().unwrap()),
+            port: 443,
+            sni: Some("dns.google".into()),
+            ..Default::default()
+        }];
+        let got: Vec<(&str, String, bool)> = dns_bypass(&dests, &tls)
+            .into_iter()
+            .map(|b| (b.how, b.server.to_string(), b.well_known))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("doh", "1.1.1.1".to_string(), true),
+                ("doh", "198.51.100.44".to_string(), true),
+                ("dot", "198.51.100.9".to_string(), false),
+                ("public_resolver", "203.0.113.53".to_string(), false),
+            ]
+        );
+    }
 
     #[test]
     fn times_are_rfc3339_utc() {

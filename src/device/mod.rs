@@ -14,6 +14,7 @@
 //! ([`Destination`]), so memory grows with destinations, not packets; every
 //! per-device table is capped and what is dropped is counted.
 
+pub mod bypass;
 pub mod facts;
 pub mod oui;
 

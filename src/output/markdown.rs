@@ -60,14 +60,33 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for d in &r.devices {
-        if d.destinations.is_empty() && d.requirements.is_empty() {
+        if d.destinations.is_empty() && d.requirements.is_empty() && d.names.is_empty() {
             continue;
         }
         writeln!(w)?;
         writeln!(w, "### {}", d.id())?;
         if !d.names.is_empty() {
+            let named: Vec<String> = d
+                .name_sources
+                .iter()
+                .map(|(n, s)| format!("{n} ({})", s.join("+")))
+                .collect();
             writeln!(w)?;
-            writeln!(w, "Names used: {}", cell(&d.names.join(", ")))?;
+            writeln!(w, "Names used: {}", cell(&named.join(", ")))?;
+        }
+        for b in &d.dns_bypass {
+            writeln!(w)?;
+            writeln!(
+                w,
+                "DNS bypasses the site resolver: {} to {}:{}{}",
+                b.how,
+                b.server,
+                b.port,
+                b.name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            )?;
         }
         if !d.requirements.is_empty() {
             writeln!(w)?;

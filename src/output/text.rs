@@ -70,13 +70,57 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     for d in &r.devices {
-        if d.destinations.is_empty() && d.names.is_empty() && d.requirements.is_empty() {
+        if d.destinations.is_empty()
+            && d.names.is_empty()
+            && d.requirements.is_empty()
+            && d.wifi.is_none()
+        {
             continue;
         }
         writeln!(w)?;
         writeln!(w, "DEVICE {}", d.id())?;
+        let who: Vec<&str> = [d.hostname.as_deref(), d.vendor.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !who.is_empty() {
+            writeln!(w, "  {}", who.join(", "))?;
+        }
+        if let Some(wifi) = &d.wifi {
+            writeln!(
+                w,
+                "  wifi: {} {} channel {}",
+                if wifi.access_point {
+                    "access point"
+                } else {
+                    "on"
+                },
+                wifi.ssid.as_deref().unwrap_or("(hidden)"),
+                wifi.channel
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "?".into())
+            )?;
+        }
         if !d.names.is_empty() {
-            writeln!(w, "  names: {}", d.names.join(", "))?;
+            let named: Vec<String> = d
+                .name_sources
+                .iter()
+                .map(|(n, s)| format!("{n} ({})", s.join("+")))
+                .collect();
+            writeln!(w, "  names: {}", named.join(", "))?;
+        }
+        for b in &d.dns_bypass {
+            writeln!(
+                w,
+                "  DNS bypasses the site resolver: {} to {}:{}{}",
+                b.how,
+                b.server,
+                b.port,
+                b.name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            )?;
         }
         for q in &d.requirements {
             writeln!(w, "  [{:<12}] {}: {}", q.status, q.id, q.evidence)?;

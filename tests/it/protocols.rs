@@ -30,7 +30,10 @@ fn unescape(name: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' && i + 3 < b.len() + 1 && b[i + 1..].len() >= 3 {
-            if let Ok(v) = std::str::from_utf8(&b[i + 1..i + 4]).unwrap_or("x").parse::<u8>() {
+            if let Ok(v) = std::str::from_utf8(&b[i + 1..i + 4])
+                .unwrap_or("x")
+                .parse::<u8>()
+            {
                 out.push(v);
                 i += 4;
                 continue;
@@ -64,14 +67,20 @@ fn names_agree_with_tshark() {
         let rows = fields(
             &path,
             "",
-            &["dns.qry.name", "tls.handshake.extensions_server_name", "http.host"],
+            &[
+                "dns.qry.name",
+                "tls.handshake.extensions_server_name",
+                "http.host",
+            ],
         );
         for cells in rows {
             for cell in cells {
                 for v in cell.split(',') {
                     let v = v.trim().trim_end_matches('.').to_ascii_lowercase();
                     let v = match v.rsplit_once(':') {
-                        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => {
+                        Some((h, p))
+                            if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') =>
+                        {
                             h.to_string()
                         }
                         _ => v,
@@ -100,7 +109,16 @@ fn mqtt_client_ids_and_connack_codes_agree_with_tshark() {
         let path = dir.join(file);
         let mut ids = BTreeSet::new();
         let mut codes = Vec::new();
-        for r in fields(&path, "mqtt.msgtype == 1 || mqtt.msgtype == 2", &["mqtt.msgtype", "mqtt.clientid", "mqtt.conack.val", "mqtt.connack.reason_code"]) {
+        for r in fields(
+            &path,
+            "mqtt.msgtype == 1 || mqtt.msgtype == 2",
+            &[
+                "mqtt.msgtype",
+                "mqtt.clientid",
+                "mqtt.conack.val",
+                "mqtt.connack.reason_code",
+            ],
+        ) {
             match r[0].as_str() {
                 "1" => {
                     ids.insert(r[1].clone());
@@ -123,7 +141,9 @@ fn mqtt_client_ids_and_connack_codes_agree_with_tshark() {
 #[test]
 fn dhcp_hostnames_and_message_types_agree_with_tshark() {
     let dir = shared_captures();
-    let names = ["", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM"];
+    let names = [
+        "", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM",
+    ];
     for file in [
         "zeek__dhcp.pcap",
         "tcpdump__dhcp-rfc3004.pcap",
@@ -159,7 +179,14 @@ fn dhcp_hostnames_and_message_types_agree_with_tshark() {
 #[test]
 fn ntp_modes_and_strata_agree_with_tshark() {
     let dir = shared_captures();
-    let mode_names = ["reserved", "symmetric active", "symmetric passive", "client", "server", "broadcast"];
+    let mode_names = [
+        "reserved",
+        "symmetric active",
+        "symmetric passive",
+        "client",
+        "server",
+        "broadcast",
+    ];
     for file in [
         "zeek__ntp-ntp.pcap",
         "tcpdump__ntp.pcap",
@@ -191,7 +218,12 @@ fn ntp_modes_and_strata_agree_with_tshark() {
     }
     // The kiss-of-death and the unsynchronized reply in tcpdump's trace.
     let report = analyze(&[dir.join("tcpdump__ntp.pcap")]);
-    let s = report.devices.iter().flat_map(|d| d.ntp.values()).next().unwrap();
+    let s = report
+        .devices
+        .iter()
+        .flat_map(|d| d.ntp.values())
+        .next()
+        .unwrap();
     assert_eq!(s.kiss_codes, ["STEP"]);
     assert_eq!(s.unsynchronized_replies, 1);
 }
@@ -209,7 +241,11 @@ fn wifi_channels_agree_with_tshark() {
         for r in fields(
             &path,
             "wlan.fc.type_subtype == 8 || wlan.fc.type_subtype == 5",
-            &["wlan.bssid", "wlan.ds.current_channel", "wlan_radio.channel"],
+            &[
+                "wlan.bssid",
+                "wlan.ds.current_channel",
+                "wlan_radio.channel",
+            ],
         ) {
             // The DS parameter set's channel, else the radio's.
             let ch = if r[1].is_empty() { &r[2] } else { &r[1] };
@@ -225,4 +261,30 @@ fn wifi_channels_agree_with_tshark() {
             .collect();
         assert_eq!(ours, theirs, "{file}: channel per BSSID");
     }
+}
+
+#[test]
+fn dns_to_internet_resolvers_is_flagged_as_bypass() {
+    let dir = shared_captures();
+    for (file, server) in [
+        ("suricata-verify__dns-rcode.pcap", "8.8.4.4"),
+        (
+            "suricata-verify__dns-udp-google.com-a-aaaa-mx.pcap",
+            "8.8.8.8",
+        ),
+    ] {
+        let report = analyze(&[dir.join(file)]);
+        let flagged: Vec<_> = report
+            .devices
+            .iter()
+            .flat_map(|d| d.dns_bypass.iter())
+            .collect();
+        assert_eq!(flagged.len(), 1, "{file}");
+        assert_eq!(flagged[0].how, "public_resolver");
+        assert_eq!(flagged[0].server.to_string(), server);
+        assert!(flagged[0].well_known);
+    }
+    // A device using the site's resolver is not flagged.
+    let report = analyze(&[dir.join("iotsentinel__EdimaxPlug1101W_Setup-A-1-STA.pcap")]);
+    assert!(report.devices.iter().all(|d| d.dns_bypass.is_empty()));
 }
