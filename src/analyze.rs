@@ -59,6 +59,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
         }
         engine.process(&frame);
     }
+    engine.stats.filtered_out = filtered_out;
     engine.finish();
     let mut problems = Vec::new();
     for r in merge.readers() {
@@ -68,11 +69,6 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
     }
     if let Some(f) = &filter {
         problems.extend(f.problems.iter().cloned());
-        if filtered_out > 0 {
-            problems.push(format!(
-                "--filter left out {filtered_out} frames that did not match"
-            ));
-        }
     }
     let files: Vec<String> = opts.files.iter().map(|p| p.display().to_string()).collect();
     Ok(report::build(&engine, &files, problems))

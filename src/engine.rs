@@ -36,6 +36,8 @@ pub struct CaptureStats {
     pub wifi_frames: u64,
     /// Frames without IP (ARP, EAPOL, LLDP, ...).
     pub non_ip: u64,
+    /// Frames `--filter` left out.
+    pub filtered_out: u64,
     #[serde(skip)]
     pub first_ts: Option<Nanos>,
     #[serde(skip)]
@@ -85,14 +87,17 @@ impl Engine {
             self.stats.wifi_frames += 1;
             self.app
                 .on_wifi(frame.link, wifi, frame.ts, fref, &mut self.inventory);
-            return;
+            // Only an open network's data frames carry IP to follow.
+            if pkt.ip.is_none() {
+                return;
+            }
         }
         let src_ip = pkt.ip.map(|ip| ip.src);
         self.inventory.observe_frame(
             pkt.src_mac,
             pkt.dst_mac,
             src_ip,
-            pkt.vlan,
+            [pkt.vlan, pkt.inner_vlan],
             frame.ts,
             fref,
             frame.orig_len,

@@ -85,15 +85,21 @@ fn write_report(
         }
         Some(p) => {
             let name = p.display();
-            let tmp = p.with_extension("egresswatch-tmp");
-            let file =
-                std::fs::File::create(&tmp).map_err(|e| format!("{name}: cannot write: {e}"))?;
-            let mut w = std::io::BufWriter::new(file);
-            output::write(report, format, &mut w)
-                .and_then(|_| w.flush())
-                .map_err(|e| format!("{name}: cannot write: {e}"))?;
-            drop(w);
-            std::fs::rename(&tmp, p).map_err(|e| format!("{name}: cannot write: {e}"))
+            let mut tmp = p.as_os_str().to_owned();
+            tmp.push(format!(".egresswatch-tmp-{}", std::process::id()));
+            let tmp = std::path::PathBuf::from(tmp);
+            let result = (|| {
+                let file = std::fs::File::create(&tmp)?;
+                let mut w = std::io::BufWriter::new(file);
+                output::write(report, format, &mut w)?;
+                w.flush()?;
+                drop(w);
+                std::fs::rename(&tmp, p)
+            })();
+            result.map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                format!("{name}: cannot write: {e}")
+            })
         }
     }
 }

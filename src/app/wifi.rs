@@ -154,8 +154,9 @@ pub(super) fn on_dot11(
                 bss.freq.or(freq),
             );
             push_evidence(&mut w.evidence, frame);
-            // DHCP from a wireless client, seen in the clear.
-            if let Some((0x0800, ip)) = d.llc_payload() {
+            // DHCP from a wireless client inside a tunnel (a monitor
+            // capture's data frames are decoded as packets instead).
+            if let (true, Some((0x0800, ip))) = (tunnelled, d.llc_payload()) {
                 let inner = Frame {
                     file: frame.file,
                     number: frame.number,

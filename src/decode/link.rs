@@ -7,6 +7,7 @@ use crate::proto::cursor::Cursor;
 
 pub(super) struct Cooked<'a> {
     pub src_mac: Option<Mac>,
+    pub dst_mac: Option<Mac>,
     pub ether_type: u16,
     pub payload: &'a [u8],
 }
@@ -36,6 +37,7 @@ pub(super) fn linux_cooked(link: LinkType, data: &[u8]) -> Option<Cooked<'_>> {
         .then(|| Mac([addr[0], addr[1], addr[2], addr[3], addr[4], addr[5]]));
     Some(Cooked {
         src_mac,
+        dst_mac: None,
         ether_type,
         payload: c.rest(),
     })
@@ -63,4 +65,33 @@ pub(super) fn loopback(data: &[u8]) -> Option<(Family, &[u8])> {
         .or_else(|| family(u32::from_be_bytes(raw)))
         .unwrap_or(Family::Other(le));
     Some((fam, c.rest()))
+}
+
+/// The LLC/SNAP payload of an unprotected 802.11 data frame, with the
+/// frame's source and destination addresses (SA and DA, from the DS bits).
+pub(super) fn wifi_data(link: LinkType, data: &[u8]) -> Option<Cooked<'_>> {
+    use crate::proto::wifi;
+    let frame = if link == LinkType::RADIOTAP {
+        let rt = wifi::parse_radiotap(data).ok()?;
+        if rt.bad_fcs() {
+            return None;
+        }
+        rt.frame_without_fcs()
+    } else {
+        data
+    };
+    let d = wifi::parse_dot11(frame).ok()?;
+    let (ether_type, payload) = d.llc_payload()?;
+    let (da, sa) = match (d.fc.to_ds(), d.fc.from_ds()) {
+        (false, false) => (Some(d.addr1), d.addr2),
+        (true, false) => (d.addr3, d.addr2),
+        (false, true) => (Some(d.addr1), d.addr3),
+        (true, true) => (d.addr3, d.addr4),
+    };
+    Some(Cooked {
+        src_mac: sa.map(Mac),
+        dst_mac: da.map(Mac),
+        ether_type,
+        payload,
+    })
 }

@@ -81,8 +81,10 @@ pub struct Ip {
 pub struct Packet<'a> {
     pub src_mac: Option<Mac>,
     pub dst_mac: Option<Mac>,
-    /// The outermost VLAN id, and how many tags there were.
+    /// The outermost VLAN id, the next one in (QinQ's customer tag), and
+    /// how many tags there were.
     pub vlan: Option<u16>,
+    pub inner_vlan: Option<u16>,
     pub vlan_tags: u8,
     /// The EtherType of the network layer (0 where not known).
     pub ether_type: u16,
@@ -106,6 +108,7 @@ impl<'a> Packet<'a> {
             src_mac: None,
             dst_mac: None,
             vlan: None,
+            inner_vlan: None,
             vlan_tags: 0,
             ether_type: 0,
             ip: None,
@@ -190,7 +193,16 @@ fn decode_link<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeError> {
         LinkType::RADIOTAP | LinkType::IEEE802_11 => {
             let mut p = Packet::empty();
             p.wifi = Some(data);
-            Ok(p)
+            // An unprotected data frame (an open network) carries IP that
+            // is decoded like a wired frame's.
+            match link::wifi_data(frame.link, data) {
+                Some(w) => {
+                    p.src_mac = w.src_mac;
+                    p.dst_mac = w.dst_mac;
+                    from_ether_type(p, w.ether_type, w.payload)
+                }
+                None => Ok(p),
+            }
         }
         other => Err(DecodeError::UnsupportedLink(other.0)),
     }
@@ -218,6 +230,7 @@ fn from_sliced<'a>(
     let vlans = sliced.vlan_ids();
     p.vlan_tags = vlans.len() as u8;
     p.vlan = vlans.first().map(|v| v.value());
+    p.inner_vlan = vlans.get(1).map(|v| v.value());
     let (ip, payload) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             p.ether_type = ETHERTYPE_IPV4;

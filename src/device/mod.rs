@@ -193,7 +193,7 @@ impl Inventory {
         src_mac: Option<Mac>,
         dst_mac: Option<Mac>,
         src_ip: Option<IpAddr>,
-        vlan: Option<u16>,
+        vlans: [Option<u16>; 2],
         ts: Nanos,
         frame: FrameRef,
         wire_len: u32,
@@ -214,7 +214,7 @@ impl Inventory {
                     Some(_) => {}
                     None => o.link_frames += 1,
                 }
-                if let Some(v) = vlan {
+                for v in vlans.into_iter().flatten() {
                     if !o.vlans.contains(&v) && o.vlans.len() < 8 {
                         o.vlans.push(v);
                     }

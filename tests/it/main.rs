@@ -5,4 +5,5 @@ mod common;
 mod fixtures_sync;
 mod hostile;
 mod pipeline;
+mod protocols;
 mod real_captures;

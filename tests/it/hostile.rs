@@ -1,0 +1,535 @@
+//! Hostile input: the bad-* fixtures, every valid fixture cut short at many
+//! points, mutated bytes and garbage. Nothing panics; a file that cannot be
+//! used is exit 2 with one line naming it; damage inside a file keeps what
+//! came before it and is listed in `capture.problems`.
+
+use crate::common::{
+    assert_no_panic, assert_one_error_line, fixture, run_bin, try_analyze, Rng, TempDir,
+    HOSTILE_FIXTURES, VALID_FIXTURES,
+};
+use egresswatch::report::Report;
+use serde_json::Value;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+/// Runs `analyze --format json FILE` under a 1 GiB address-space limit, so a
+/// reader that believes a lying length and allocates for it dies here.
+fn run_limited(file: &Path) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_egresswatch"))
+        .args(["analyze", "--format", "json"])
+        .arg(file)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run egresswatch")
+}
+
+fn report_of(out: &std::process::Output, what: &str) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{what}: stdout is not the JSON report: {e}"))
+}
+
+fn problems(v: &Value) -> Vec<String> {
+    v["capture"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Every hostile fixture: the exit status the README allows, no panic, one
+/// stderr line naming the file for exit 2, and for damage inside a file the
+/// frames before it and a problem naming the damage.
+#[test]
+fn hostile_fixtures_fail_cleanly() {
+    for &(name, allowed) in HOSTILE_FIXTURES {
+        let rel = format!("fixtures/{name}");
+        let out = run_limited(Path::new(&rel));
+        let code = assert_no_panic(&out, name);
+        match allowed {
+            Some(c) => assert_eq!(
+                code,
+                c,
+                "{name}: stderr {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            None => assert!(code == 0 || code == 2, "{name}: exit {code}"),
+        }
+        if code == 2 {
+            assert_one_error_line(&out, &rel, name);
+            continue;
+        }
+        let v = report_of(&out, name);
+        let c = &v["capture"];
+        let probs = problems(&v);
+        let named = |needles: &[&str]| {
+            probs
+                .iter()
+                .any(|p| p.contains(&rel) && needles.iter().any(|n| p.contains(n)))
+        };
+        match name {
+            "bad-cut-record.pcap" => {
+                assert_eq!(c["packets"], 2, "{name}: the two whole records");
+                assert_eq!(c["stats"]["non_ip"], 2, "{name}: both ARPs decoded");
+                assert!(
+                    named(&["frame 3", "record 3"]),
+                    "{name}: problems {probs:?}"
+                );
+            }
+            "bad-lying-length.pcap" => {
+                assert_eq!(c["packets"], 1, "{name}");
+                assert!(
+                    named(&["frame 2", "record 2"]),
+                    "{name}: problems {probs:?}"
+                );
+            }
+            "bad-caplen-over-snaplen.pcap" => {
+                // Accepted (as TShark does), read record by record: the ARP
+                // after the long record is still an ARP.
+                assert_eq!(c["packets"], 3, "{name}");
+                assert_eq!(c["undecodable"], 0, "{name}");
+                assert_eq!(c["stats"]["non_ip"], 2, "{name}: the ARPs either side");
+                assert_eq!(c["flows"]["tcp"], 1, "{name}: the long TCP record");
+                assert_eq!(c["bytes"], 42 + 2000 + 42, "{name}");
+            }
+            "bad-zero-length.pcap" => {
+                assert_eq!(c["packets"], 3, "{name}: keep going past the empty record");
+                assert_eq!(c["undecodable"], 1, "{name}: the empty frame");
+                assert_eq!(c["stats"]["non_ip"], 2, "{name}: the ARPs either side");
+            }
+            "bad-linktype.pcap" => {
+                // The README allows counting the frame as undecodable.
+                assert_eq!(c["packets"], 1, "{name}");
+                assert_eq!(c["undecodable"], 1, "{name}");
+            }
+            "bad-pcapng-block.pcapng" => {
+                // Nothing before the bad block; the good EPB after it is not
+                // read as if nothing happened.
+                assert_eq!(c["packets"], 0, "{name}");
+                assert!(
+                    named(&["96", "0x60"]),
+                    "{name}: the block's offset: {probs:?}"
+                );
+            }
+            other => panic!("{other}: add its expectations"),
+        }
+    }
+}
+
+/// The README's wording for the two unusable files.
+#[test]
+fn unusable_files_say_why() {
+    let out = run_bin(&["analyze", "fixtures/bad-magic.pcap"]);
+    let line = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(line.contains("not a"), "{line}");
+    let out = run_bin(&["analyze", "fixtures/bad-short-header.pcap"]);
+    let line = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(line.contains("header") || line.contains("short"), "{line}");
+    let out = run_bin(&["analyze", "fixtures/bad-linktype.pcap"]);
+    if out.status.code() == Some(2) {
+        assert!(String::from_utf8_lossy(&out.stderr).contains("9999"));
+    }
+}
+
+#[test]
+fn empty_capture_is_zero_packets() {
+    let out = run_bin(&["analyze", "--format", "json", "fixtures/empty.pcap"]);
+    assert_eq!(assert_no_panic(&out, "empty.pcap"), 0);
+    let v = report_of(&out, "empty.pcap");
+    assert_eq!(v["capture"]["packets"], 0);
+    assert_eq!(v["capture"]["bytes"], 0);
+    assert_eq!(v["capture"]["start"], Value::Null);
+    assert_eq!(v["capture"]["end"], Value::Null);
+    assert_eq!(v["devices"], serde_json::json!([]));
+    assert_eq!(v["findings"], serde_json::json!([]));
+    assert!(problems(&v).is_empty());
+    // And every other format copes with nothing.
+    for f in ["text", "markdown", "ndjson"] {
+        let out = run_bin(&["analyze", "--format", f, "fixtures/empty.pcap"]);
+        assert_eq!(assert_no_panic(&out, f), 0, "{f}");
+        assert!(!out.stdout.is_empty(), "{f}");
+    }
+}
+
+// ---------------------------------------------------------------- layout
+
+/// Where a capture file may be cut cleanly: the length below which it is
+/// unusable (its header, or its first section header block), and the end of
+/// every record or block after it with whether it holds a packet.
+struct Layout {
+    usable_from: usize,
+    ends: Vec<(usize, bool)>,
+    /// The byte ranges of frame data (where mutations keep the structure).
+    data: Vec<std::ops::Range<usize>>,
+}
+
+fn layout(b: &[u8]) -> Layout {
+    let le32 = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap()) as usize;
+    let be32 = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap()) as usize;
+    let mut l = Layout {
+        usable_from: 0,
+        ends: Vec::new(),
+        data: Vec::new(),
+    };
+    if b[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+        let be = b[8..12] == [0x1a, 0x2b, 0x3c, 0x4d];
+        let rd = |i: usize| if be { be32(i) } else { le32(i) };
+        let mut off = 0;
+        while off < b.len() {
+            let (ty, len) = (rd(off), rd(off + 4));
+            if off == 0 {
+                l.usable_from = len;
+            } else {
+                let packet = matches!(ty, 2 | 3 | 6);
+                l.ends.push((off + len, packet));
+                if ty == 6 {
+                    l.data.push(off + 28..off + 28 + rd(off + 20));
+                }
+            }
+            off += len;
+        }
+    } else {
+        let be = b[..4] == [0xa1, 0xb2, 0xc3, 0xd4] || b[..4] == [0xa1, 0xb2, 0x3c, 0x4d];
+        let rd = |i: usize| if be { be32(i) } else { le32(i) };
+        l.usable_from = 24;
+        let mut off = 24;
+        while off < b.len() {
+            let caplen = rd(off + 8);
+            l.ends.push((off + 16 + caplen, true));
+            l.data.push(off + 16..off + 16 + caplen);
+            off += 16 + caplen;
+        }
+    }
+    assert_eq!(
+        l.ends.last().map_or(l.usable_from, |e| e.0),
+        b.len(),
+        "layout walk"
+    );
+    l
+}
+
+/// What reading the first `cut` bytes must give: `None` (unusable), or the
+/// number of frames and whether a problem must be reported.
+fn expected_at(l: &Layout, cut: usize) -> Option<(u64, bool)> {
+    if cut < l.usable_from {
+        return None;
+    }
+    let frames = l.ends.iter().filter(|(e, p)| *p && *e <= cut).count() as u64;
+    let clean = cut == l.usable_from || l.ends.iter().any(|(e, _)| *e == cut);
+    Some((frames, !clean))
+}
+
+fn analyze_no_panic(path: &Path) -> Result<Result<Report, String>, String> {
+    let p: PathBuf = path.to_path_buf();
+    catch_unwind(AssertUnwindSafe(|| {
+        try_analyze(&[p]).map_err(|e| e.to_string())
+    }))
+    .map_err(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    })
+}
+
+/// Cut points worth trying: the first 80 bytes one by one, every record end
+/// and its neighbours, and 40 points spread over the file.
+fn cut_points(l: &Layout, len: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..=len.min(80)).collect();
+    for &(e, _) in &l.ends {
+        v.extend([e.saturating_sub(1), e, e + 1, e.saturating_sub(15), e + 15]);
+    }
+    v.extend((0..40).map(|k| k * len / 40));
+    v.retain(|&c| c <= len);
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Every valid fixture cut short at many points, through the library: cut
+/// inside the header it is unusable (an error, not a panic); cut anywhere
+/// else it yields exactly the frames wholly before the cut, with a problem
+/// listed if and only if the cut falls inside a record.
+#[test]
+fn truncated_fixtures_keep_the_frames_before_the_cut() {
+    let dir = TempDir::new("cut-lib");
+    let mut wrong = Vec::new();
+    let mut runs = 0;
+    for &(name, ..) in VALID_FIXTURES {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let l = layout(&bytes);
+        let path = dir.path().join(name);
+        for cut in cut_points(&l, bytes.len()) {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            runs += 1;
+            let what = format!("{name} cut at {cut} of {}", bytes.len());
+            match (analyze_no_panic(&path), expected_at(&l, cut)) {
+                (Err(panic), _) => wrong.push(format!("{what}: PANIC {panic}")),
+                (Ok(Err(_)), None) => {}
+                (Ok(Err(e)), Some(_)) => wrong.push(format!("{what}: error {e}")),
+                (Ok(Ok(r)), None) => wrong.push(format!(
+                    "{what}: accepted with {} packets",
+                    r.capture.packets
+                )),
+                (Ok(Ok(r)), Some((frames, damaged))) => {
+                    if r.capture.packets != frames {
+                        wrong.push(format!(
+                            "{what}: {} packets, expected {frames}",
+                            r.capture.packets
+                        ));
+                    }
+                    let named = r
+                        .capture
+                        .problems
+                        .iter()
+                        .any(|p| p.contains(&path.display().to_string()));
+                    if damaged != named {
+                        wrong.push(format!(
+                            "{what}: damage {} but problems {:?}",
+                            if damaged { "expected" } else { "not expected" },
+                            r.capture.problems
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(runs > 1000, "{runs} runs");
+    assert!(
+        wrong.is_empty(),
+        "{} of {runs} runs wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// The same through the binary, at a few cut points per fixture: exit 2 with
+/// one line naming the file while the header is incomplete, else exit 0 with
+/// the frames before the cut.
+#[test]
+fn truncated_fixtures_through_the_binary() {
+    let dir = TempDir::new("cut-bin");
+    for &(name, ..) in VALID_FIXTURES {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let l = layout(&bytes);
+        let len = bytes.len();
+        let mid_record = l.ends.first().map(|e| e.0 - 3).unwrap_or(len);
+        let mut cuts = vec![
+            0,
+            1,
+            4,
+            11,
+            23,
+            24,
+            25,
+            40,
+            mid_record,
+            len / 3,
+            len / 2,
+            len - 1,
+        ];
+        cuts.retain(|&c| c <= len);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let path = dir.path().join(format!("cut-{name}"));
+        for cut in cuts {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let what = format!("{name} cut at {cut}");
+            let out = run_limited(&path);
+            let code = assert_no_panic(&out, &what);
+            match expected_at(&l, cut) {
+                None => {
+                    assert_eq!(code, 2, "{what}");
+                    assert_one_error_line(&out, path.to_str().unwrap(), &what);
+                }
+                Some((frames, damaged)) => {
+                    assert_eq!(code, 0, "{what}: {}", String::from_utf8_lossy(&out.stderr));
+                    let v = report_of(&out, &what);
+                    assert_eq!(v["capture"]["packets"], frames, "{what}");
+                    assert_eq!(
+                        !problems(&v).is_empty(),
+                        damaged,
+                        "{what}: {:?}",
+                        problems(&v)
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Bytes changed inside the frames (record headers intact): the decoders
+/// meet every kind of damaged header and never panic; every record is still
+/// read and counted, nothing is reported as damage of the file.
+#[test]
+fn mutated_frames_never_panic() {
+    let dir = TempDir::new("mutate");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut wrong = Vec::new();
+    for &(name, packets, ..) in VALID_FIXTURES {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let l = layout(&bytes);
+        if l.data.is_empty() {
+            continue;
+        }
+        let path = dir.path().join(name);
+        for round in 0..60 {
+            let mut b = bytes.clone();
+            let flips = 1 + rng.below(if round < 30 { 4 } else { 40 }) as usize;
+            for _ in 0..flips {
+                let r = &l.data[rng.below(l.data.len() as u64) as usize];
+                if r.is_empty() {
+                    continue;
+                }
+                let i = r.start + rng.below(r.len() as u64) as usize;
+                b[i] = rng.next() as u8;
+            }
+            std::fs::write(&path, &b).unwrap();
+            let what = format!("{name} mutation {round}");
+            match analyze_no_panic(&path) {
+                Err(p) => wrong.push(format!("{what}: PANIC {p}")),
+                Ok(Err(e)) => wrong.push(format!("{what}: error {e}")),
+                Ok(Ok(r)) => {
+                    // A pcapng simple packet block's frames are data too.
+                    if r.capture.packets != packets {
+                        wrong.push(format!("{what}: {} packets", r.capture.packets));
+                    }
+                    if !r.capture.problems.is_empty() {
+                        wrong.push(format!("{what}: problems {:?}", r.capture.problems));
+                    }
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Bytes changed anywhere, headers and lengths included: an error or a
+/// report, never a panic.
+#[test]
+fn mutated_files_never_panic() {
+    let dir = TempDir::new("mutate-any");
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut panics = Vec::new();
+    for &(name, ..) in VALID_FIXTURES {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let path = dir.path().join(name);
+        for round in 0..60 {
+            let mut b = bytes.clone();
+            for _ in 0..1 + rng.below(8) {
+                let i = rng.below(b.len() as u64) as usize;
+                b[i] = rng.next() as u8;
+            }
+            std::fs::write(&path, &b).unwrap();
+            if let Err(p) = analyze_no_panic(&path) {
+                panics.push(format!("{name} mutation {round}: {p}"));
+            }
+        }
+    }
+    assert!(panics.is_empty(), "{}", panics.join("\n"));
+}
+
+/// Random files of four shapes: pure garbage; a valid pcap header over
+/// garbage; a valid pcapng section and interface over garbage; and pcap
+/// records of random small lengths whose frames start like Ethernet with
+/// IPv4, IPv6 or VLAN, under every supported link type.
+fn garbage(rng: &mut Rng, shape: u64) -> Vec<u8> {
+    let n = rng.below(3000) as usize;
+    match shape {
+        0 => rng.bytes(n),
+        1 => {
+            let mut b = pcap_header(1);
+            b.extend(rng.bytes(n));
+            b
+        }
+        2 => {
+            let mut b = Vec::new();
+            // SHB (28 bytes, LE), IDB Ethernet (20 bytes).
+            b.extend([
+                0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+            ]);
+            b.extend([0xff; 8]);
+            b.extend([28, 0, 0, 0]);
+            b.extend([1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 20, 0, 0, 0]);
+            b.extend(rng.bytes(n));
+            b
+        }
+        _ => {
+            let links = [0u32, 1, 12, 14, 101, 105, 108, 113, 127, 228, 229, 276];
+            let link = links[rng.below(links.len() as u64) as usize];
+            let mut b = pcap_header(link);
+            for i in 0..rng.below(40) {
+                let caplen = rng.below(200) as usize;
+                let orig = caplen as u32 + rng.below(3) as u32 * rng.below(1500) as u32;
+                b.extend(1_772_359_200u32.to_le_bytes());
+                b.extend((i as u32 * 1000).to_le_bytes());
+                b.extend((caplen as u32).to_le_bytes());
+                b.extend(orig.to_le_bytes());
+                let mut f = rng.bytes(caplen);
+                let kinds: [&[u8]; 4] = [
+                    &[0x08, 0x00, 0x45],
+                    &[0x86, 0xdd, 0x60],
+                    &[0x81, 0x00],
+                    &[0x88, 0xa8],
+                ];
+                let k = kinds[rng.below(4) as usize];
+                if link == 1 && caplen >= 12 + k.len() {
+                    f[12..12 + k.len()].copy_from_slice(k);
+                } else if caplen > 0 && rng.below(2) == 0 {
+                    f[0] = [0x45, 0x60][rng.below(2) as usize];
+                }
+                b.extend(f);
+            }
+            b
+        }
+    }
+}
+
+fn pcap_header(link: u32) -> Vec<u8> {
+    let mut b = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    b.extend(65535u32.to_le_bytes());
+    b.extend(link.to_le_bytes());
+    b
+}
+
+#[test]
+fn garbage_never_panics() {
+    let dir = TempDir::new("garbage");
+    let mut rng = Rng(0xdead_beef_cafe_f00d);
+    let path = dir.path().join("garbage.pcap");
+    let mut panics = Vec::new();
+    for i in 0..800u64 {
+        let b = garbage(&mut rng, i % 4);
+        std::fs::write(&path, &b).unwrap();
+        match analyze_no_panic(&path) {
+            Err(p) => panics.push(format!(
+                "garbage {i} (shape {}, {} bytes): {p}",
+                i % 4,
+                b.len()
+            )),
+            // A valid header over garbage is a usable file with damage inside.
+            Ok(Err(e)) if i % 4 != 0 => {
+                panics.push(format!("garbage {i} (shape {}): error {e}", i % 4))
+            }
+            _ => {}
+        }
+    }
+    assert!(panics.is_empty(), "{}", panics.join("\n"));
+    // Through the binary: exit 0 or 2, one line naming the file for 2.
+    for i in 0..16u64 {
+        let b = garbage(&mut rng, i % 4);
+        std::fs::write(&path, &b).unwrap();
+        let what = format!("garbage file {i} (shape {})", i % 4);
+        let out = run_limited(&path);
+        let code = assert_no_panic(&out, &what);
+        assert!(code == 0 || code == 2, "{what}: exit {code}");
+        if code == 2 {
+            assert_one_error_line(&out, path.to_str().unwrap(), &what);
+        } else {
+            report_of(&out, &what);
+        }
+    }
+}
