@@ -92,16 +92,7 @@ impl Engine {
                 return;
             }
         }
-        let src_ip = pkt.ip.map(|ip| ip.src);
-        self.inventory.observe_frame(
-            pkt.src_mac,
-            pkt.dst_mac,
-            src_ip,
-            [pkt.vlan, pkt.inner_vlan],
-            frame.ts,
-            fref,
-            frame.orig_len,
-        );
+        self.inventory.observe_frame(&pkt, frame);
         let Some(ip) = pkt.ip else {
             self.stats.non_ip += 1;
             return;

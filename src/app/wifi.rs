@@ -189,7 +189,7 @@ fn set_channel(w: &mut WifiFacts, channel: Option<u16>, freq: Option<u16>) {
     w.band = w
         .frequency
         .and_then(wifi::band)
-        .or_else(|| match w.channel {
+        .or(match w.channel {
             Some(1..=14) => Some(Band::Ghz2_4),
             Some(32..=177) => Some(Band::Ghz5),
             _ => None,

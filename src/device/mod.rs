@@ -18,8 +18,8 @@ pub mod bypass;
 pub mod facts;
 pub mod oui;
 
-use crate::capture::Nanos;
-use crate::decode::Mac;
+use crate::capture::{Frame, Nanos};
+use crate::decode::{Mac, Packet};
 use crate::flow::{Dir, EndReason, Flow, FlowSink, FrameRef};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -169,12 +169,15 @@ pub const TCP_ANSWER_WINDOW: Nanos = 3_000_000_000;
 /// The same for a UDP request.
 pub const UDP_ANSWER_WINDOW: Nanos = 5_000_000_000;
 
+/// One client's destinations, by (protocol, address, port).
+pub type Destinations = BTreeMap<(u8, IpAddr, u16), Destination>;
+
 /// The inventory of everything seen, devices decided at report time.
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub macs: HashMap<Mac, MacObservation>,
     /// Client (MAC, IP) → destinations, filled as flows end.
-    pub destinations: HashMap<(Option<Mac>, IpAddr), BTreeMap<(u8, IpAddr, u16), Destination>>,
+    pub destinations: HashMap<(Option<Mac>, IpAddr), Destinations>,
     pub destinations_dropped: u64,
     /// Addresses seen in flows with a local-scope peer (so they are remote).
     remote_peers: HashMap<IpAddr, ()>,
@@ -188,16 +191,14 @@ pub struct Inventory {
 
 impl Inventory {
     /// Notes one decoded frame's link-layer facts.
-    pub fn observe_frame(
-        &mut self,
-        src_mac: Option<Mac>,
-        dst_mac: Option<Mac>,
-        src_ip: Option<IpAddr>,
-        vlans: [Option<u16>; 2],
-        ts: Nanos,
-        frame: FrameRef,
-        wire_len: u32,
-    ) {
+    pub fn observe_frame(&mut self, pkt: &Packet<'_>, frame: &Frame<'_>) {
+        let (src_mac, dst_mac, src_ip) = (pkt.src_mac, pkt.dst_mac, pkt.ip.map(|i| i.src));
+        let (ts, wire_len) = (frame.ts, frame.orig_len);
+        let frame = FrameRef {
+            file: frame.file,
+            number: frame.number,
+        };
+        let vlans = [pkt.vlan, pkt.inner_vlan];
         self.last_ts = self.last_ts.max(ts);
         match src_mac {
             Some(mac) if mac.is_unicast() => {

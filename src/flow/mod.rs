@@ -90,10 +90,9 @@ impl FlowKey {
     /// A symmetric hash of the key, the same for both directions: used to
     /// shard flows across workers.
     pub fn shard_hash(&self) -> u64 {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
-        self.hash(&mut h);
-        h.finish()
+        use std::hash::BuildHasher;
+
+        foldhash::fast::FixedState::with_seed(0x5eed).hash_one(self)
     }
 }
 

@@ -103,7 +103,7 @@ fn every_valid_fixture_is_counted_as_the_readme_says() {
     let mut wrong = Vec::new();
     for &(name, packets, tcp, udp) in VALID_FIXTURES {
         let path = fixture(name);
-        let r = analyze(&[path.clone()]);
+        let r = analyze(std::slice::from_ref(&path));
         let c = &r.capture;
         if c.packets != packets {
             wrong.push(format!("{name}: packets {} (README {packets})", c.packets));
@@ -576,7 +576,7 @@ fn two_files_are_merged_in_time_order() {
     // Packet k (t = k s) is frame k/2+1 of merge-a when k is even, frame
     // (k+1)/2 of merge-b when odd; file 0 is merge-a, file 1 merge-b.
     let a = |k: u64| ev(0, k / 2 + 1);
-    let b = |k: u64| ev(1, (k + 1) / 2);
+    let b = |k: u64| ev(1, k.div_ceil(2));
     // Pi: DNS (6-7) and the MQTT session (8-14: SYN in a, SYN-ACK in b).
     let pi = device(&r, PI);
     assert_eq!(
@@ -820,10 +820,11 @@ fn basic_destinations_and_outcomes() {
 #[test]
 fn basic_blocked_port_findings() {
     let path = fixture("basic.pcap");
-    let r = analyze(&[path.clone()]);
+    let r = analyze(std::slice::from_ref(&path));
     let frames = |f: &str| -> BTreeSet<u64> { tshark_frames(&path, f).into_iter().collect() };
     // (proto, remote, port, how, frames of the attempt, frames of the refusal)
-    let expected: Vec<(&str, &str, u16, &str, BTreeSet<u64>, BTreeSet<u64>)> = vec![
+    type Expected<'a> = (&'a str, &'a str, u16, &'a str, BTreeSet<u64>, BTreeSet<u64>);
+    let expected: Vec<Expected> = vec![
         (
             "tcp",
             "203.0.113.20",

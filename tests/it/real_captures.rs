@@ -12,7 +12,7 @@ fn every_capture_is_read_whole_with_a_valid_report() {
     assert!(rows.len() >= 40, "MANIFEST lists {} captures", rows.len());
     for row in rows {
         let path = dir.join(&row.file);
-        let report = analyze(&[path.clone()]);
+        let report = analyze(std::slice::from_ref(&path));
         assert_eq!(
             report.capture.packets, row.packets,
             "{}: packets ({})",
@@ -97,7 +97,9 @@ fn flows_agree_with_tshark_conversations() {
         if let Some((_, inner, _why)) = tunnelled.iter().find(|(f, _, _)| *f == row.file) {
             t_udp -= inner;
         }
-        let lifted = analyze_with(&[path.clone()], forever).capture.flows;
+        let lifted = analyze_with(std::slice::from_ref(&path), forever)
+            .capture
+            .flows;
         assert_eq!(
             (lifted.tcp, lifted.udp),
             (t_tcp, t_udp),
