@@ -8,8 +8,8 @@ use crate::app::ProtoCount;
 use crate::capture::Nanos;
 use crate::device::bypass::{self, DnsBypass};
 use crate::device::facts::{
-    source, DhcpFacts, DnsQuestion, HttpRequest, MqttSession, NtpServer, SshBanner, TlsSession,
-    WifiFacts,
+    source, CapwapPeer, DhcpFacts, DnsQuestion, HttpRequest, MqttSession, NtpServer, SshBanner,
+    TlsSession, WifiFacts,
 };
 use crate::device::{
     is_local_scope, oui, Destination, DeviceKey, Inventory, MacObservation, Outcomes,
@@ -106,6 +106,7 @@ pub struct DeviceReport {
     pub mqtt: Vec<MqttSession>,
     pub http: Vec<HttpRequest>,
     pub ssh: Vec<SshBanner>,
+    pub capwap: Vec<CapwapPeer>,
     pub wifi: Option<WifiFacts>,
     /// DNS that went around the site's resolver (hides names from it).
     pub dns_bypass: Vec<DnsBypass>,
@@ -225,6 +226,7 @@ fn device_report(
         mqtt: f.mqtt.clone(),
         http: f.http.clone(),
         ssh: f.ssh.clone(),
+        capwap: f.capwap.clone(),
         wifi: f.wifi.clone(),
         requirements: Vec::new(),
         first_seen: obs.first_ts,

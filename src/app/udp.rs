@@ -4,7 +4,7 @@
 use super::{client_facts, dhcp, dns, stream, AppLayer, AppProto};
 use crate::capture::{Frame, LinkType, Nanos};
 use crate::decode::Packet;
-use crate::device::facts::{push_capped, push_evidence, source, Addr};
+use crate::device::facts::{push_capped, push_evidence, source, Addr, CapwapPeer};
 use crate::device::Inventory;
 use crate::flow::{Dir, Flow, FrameRef};
 use crate::proto::{capwap, ntp, quic, tls};
@@ -39,7 +39,7 @@ pub(super) fn on_udp(
     } else if has(123) {
         on_ntp(app, flow, dir, pkt.payload, ts, frame, inv);
     } else if has(5246) || has(5247) {
-        on_capwap(app, pkt.payload, ts, frame, inv);
+        on_capwap(app, flow, pkt.payload, ts, frame, inv);
     } else if dport == 443 && dir == Dir::Out && quic::looks_like_initial(pkt.payload) {
         on_quic(app, flow, pkt.payload, ts, frame, inv);
     }
@@ -147,8 +147,45 @@ fn on_quic(
 
 /// CAPWAP control and data; 802.11 frames a data channel carries are read
 /// like a monitor capture's (a wireless client's DHCP inside is seen).
-fn on_capwap(app: &mut AppLayer, payload: &[u8], ts: Nanos, frame: FrameRef, inv: &mut Inventory) {
-    match capwap::parse(payload) {
+fn on_capwap(
+    app: &mut AppLayer,
+    flow: &Flow,
+    payload: &[u8],
+    ts: Nanos,
+    frame: FrameRef,
+    inv: &mut Inventory,
+) {
+    let parsed = capwap::parse(payload);
+    if let (Ok(msg), Some(f)) = (&parsed, client_facts(inv, flow)) {
+        let (peer, port) = (Addr(flow.server_ip()), flow.server.port);
+        let i = match f
+            .capwap
+            .iter()
+            .position(|c| c.peer == peer && c.port == port)
+        {
+            Some(i) => Some(i),
+            None => {
+                let c = CapwapPeer {
+                    peer,
+                    port,
+                    ..Default::default()
+                };
+                push_capped(&mut f.capwap, c, &mut f.sessions_dropped).then(|| f.capwap.len() - 1)
+            }
+        };
+        if let Some(c) = i.and_then(|i| f.capwap.get_mut(i)) {
+            match msg {
+                capwap::Capwap::Dtls(_) => c.dtls += 1,
+                capwap::Capwap::Header(h) if port == capwap::CONTROL_PORT => {
+                    if let Ok(ctl) = h.control() {
+                        *c.control.entry(ctl.message_type_name()).or_default() += 1;
+                    }
+                }
+                capwap::Capwap::Header(_) => c.data += 1,
+            }
+        }
+    }
+    match parsed {
         Ok(capwap::Capwap::Header(h)) => {
             app.count("capwap", true);
             if let Some(dot11) = h.ieee80211_frame() {

@@ -210,6 +210,19 @@ pub struct SshBanner {
     pub server: Option<String>,
 }
 
+/// A CAPWAP peer (an access controller, or an access point seen from the
+/// controller's side) and what was exchanged with it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CapwapPeer {
+    pub peer: Addr,
+    pub port: u16,
+    /// Control messages in the clear, by type name (Discovery Request ...).
+    pub control: BTreeMap<&'static str, u32>,
+    /// DTLS records (secured control), and data-channel packets.
+    pub dtls: u32,
+    pub data: u32,
+}
+
 /// The WiFi network the device was seen on.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WifiFacts {
@@ -239,6 +252,7 @@ pub struct Facts {
     pub mqtt: Vec<MqttSession>,
     pub http: Vec<HttpRequest>,
     pub ssh: Vec<SshBanner>,
+    pub capwap: Vec<CapwapPeer>,
     pub wifi: Option<WifiFacts>,
     pub sessions_dropped: u64,
 }

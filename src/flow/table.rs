@@ -289,10 +289,19 @@ impl FlowTable {
         flow.last_frame = frame;
         flow.packets[dir as usize] += 1;
         flow.bytes[dir as usize] += wire_len as u64;
-        // Each side's MAC, from the first packet it sends.
+        // Each side's MAC, from the first packet it sends; the client's
+        // also from the first answer it receives (the last hop to it is
+        // itself, where the server's side may be a router's).
         match dir {
             Dir::Out if flow.client_mac.is_none() => flow.client_mac = pkt.src_mac,
-            Dir::Back if flow.server_mac.is_none() => flow.server_mac = pkt.src_mac,
+            Dir::Back => {
+                if flow.server_mac.is_none() {
+                    flow.server_mac = pkt.src_mac;
+                }
+                if flow.client_mac.is_none() {
+                    flow.client_mac = pkt.dst_mac.filter(|m| m.is_unicast());
+                }
+            }
             _ => {}
         }
         if let L4::Tcp(t) = pkt.l4 {

@@ -605,7 +605,10 @@ fn two_files_are_merged_in_time_order() {
         dests(plug),
         vec![
             ("tcp", ip("198.51.100.80"), 80, 1, ok(1)),
-            ("udp", ip("192.168.50.1"), 53, 1, ok(1))
+            ("udp", ip("192.168.50.1"), 53, 1, ok(1)),
+            // The DHCP exchange with the server, answered (the client's
+            // MAC comes from the server's reply to it).
+            ("udp", ip("192.168.50.1"), 67, 1, ok(1))
         ]
     );
     let ota = dest(plug, "tcp", "198.51.100.80", 80);
@@ -764,6 +767,7 @@ fn basic_destinations_and_outcomes() {
             ("tcp", ip("203.0.113.10"), 443, 1, ok(1)),
             ("tcp", ip("fd00:50::10"), 8123, 1, ok(1)),
             ("udp", ip("192.168.50.1"), 53, 2, ok(2)),
+            ("udp", ip("192.168.50.1"), 67, 1, ok(1)),
             ("udp", ip("198.51.100.123"), 123, 1, ok(1)),
         ]
     );

@@ -288,3 +288,33 @@ fn dns_to_internet_resolvers_is_flagged_as_bypass() {
     let report = analyze(&[dir.join("iotsentinel__EdimaxPlug1101W_Setup-A-1-STA.pcap")]);
     assert!(report.devices.iter().all(|d| d.dns_bypass.is_empty()));
 }
+
+/// The access point's CAPWAP conversation: discovery broadcasts in the
+/// clear, then DTLS-secured control and the data channel to its controller.
+#[test]
+fn capwap_controller_is_recorded_on_the_access_point() {
+    let report = analyze(&[shared_captures().join("ndpi__capwap.pcap")]);
+    let ap = report
+        .devices
+        .iter()
+        .find(|d| !d.capwap.is_empty())
+        .expect("a device speaking CAPWAP");
+    assert_eq!(
+        ap.ips,
+        ["192.168.10.10".parse::<std::net::IpAddr>().unwrap()]
+    );
+    let by_peer: BTreeMap<(String, u16), (u32, u32, u32)> = ap
+        .capwap
+        .iter()
+        .map(|c| {
+            let control: u32 = c.control.values().sum();
+            ((c.peer.0.to_string(), c.port), (control, c.dtls, c.data))
+        })
+        .collect();
+    // tshark: 4 clear discovery requests to the broadcast address; with the
+    // controller on 5246, 2 clear Discovery Responses (frames 21, 23) and
+    // 215 DTLS datagrams both ways; 173 data packets on 5247.
+    assert_eq!(by_peer[&("255.255.255.255".to_string(), 5246)], (4, 0, 0));
+    assert_eq!(by_peer[&("192.168.10.9".to_string(), 5246)], (2, 215, 0));
+    assert_eq!(by_peer[&("192.168.10.9".to_string(), 5247)], (0, 0, 173));
+}
