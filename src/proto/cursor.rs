@@ -151,6 +151,23 @@ impl<'a> Cursor<'a> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
+    /// The next text line without its CRLF or LF, and whether it ended
+    /// (false when the bytes ran out first, as in a cut capture); `None`
+    /// when nothing is left.
+    pub fn line(&mut self) -> Option<(&'a [u8], bool)> {
+        if self.is_empty() {
+            return None;
+        }
+        let rest = self.rest();
+        let (len, ended) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (rest.len(), false),
+        };
+        let line = self.bytes(len).ok()?;
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        Some((line.strip_suffix(b"\r").unwrap_or(line), ended))
+    }
+
     /// A sub-cursor over the next `n` bytes; this cursor moves past them.
     pub fn sub(&mut self, n: usize) -> Result<Cursor<'a>, ParseError> {
         let base = self.offset();
@@ -209,6 +226,15 @@ mod tests {
             })
         );
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn lines_end_at_lf_or_crlf_or_the_end() {
+        let mut c = Cursor::new(b"GET / HTTP/1.1\r\nHost: a\nUser-Ag");
+        assert_eq!(c.line(), Some((&b"GET / HTTP/1.1"[..], true)));
+        assert_eq!(c.line(), Some((&b"Host: a"[..], true)));
+        assert_eq!(c.line(), Some((&b"User-Ag"[..], false)));
+        assert_eq!(c.line(), None);
     }
 
     #[test]

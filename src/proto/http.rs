@@ -86,7 +86,7 @@ impl<'a> Request<'a> {
 pub fn parse_request(payload: &[u8]) -> Result<Request<'_>, ParseError> {
     let window = payload.get(..MAX_HEAD_LEN).unwrap_or(payload);
     let mut c = Cursor::new(window);
-    let (line, ended) = next_line(&mut c).ok_or(ParseError::Truncated {
+    let (line, ended) = c.line().ok_or(ParseError::Truncated {
         offset: 0,
         needed: 1,
     })?;
@@ -165,7 +165,7 @@ pub struct StatusLine<'a> {
 /// `None` when the payload does not start with one.
 pub fn parse_response_status(payload: &[u8]) -> Option<StatusLine<'_>> {
     let window = payload.get(..MAX_HEAD_LEN).unwrap_or(payload);
-    let (line, _) = next_line(&mut Cursor::new(window))?;
+    let (line, _) = Cursor::new(window).line()?;
     let mut parts = line.splitn(3, |&b| b == b' ');
     let version = std::str::from_utf8(parts.next()?).ok()?;
     let code = parts.next()?;
@@ -216,7 +216,7 @@ impl<'a> Iterator for Headers<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done && self.lines < MAX_HEADER_LINES {
             self.lines += 1;
-            let Some((line, true)) = next_line(&mut self.c) else {
+            let Some((line, true)) = self.c.line() else {
                 // End of input, or a line cut short: ignore it.
                 self.done = true;
                 break;
@@ -243,21 +243,6 @@ fn header(line: &[u8]) -> Option<(&str, &str)> {
         return None;
     }
     Some((name, value.trim_matches([' ', '\t'])))
-}
-
-/// The next line without its CRLF or LF, and whether it ended (or was cut).
-fn next_line<'a>(c: &mut Cursor<'a>) -> Option<(&'a [u8], bool)> {
-    if c.is_empty() {
-        return None;
-    }
-    let rest = c.rest();
-    let (len, ended) = match rest.iter().position(|&b| b == b'\n') {
-        Some(i) => (i + 1, true),
-        None => (rest.len(), false),
-    };
-    let line = c.bytes(len).ok()?;
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    Some((line.strip_suffix(b"\r").unwrap_or(line), ended))
 }
 
 /// A token character (RFC 9110 §5.6.2).

@@ -53,7 +53,7 @@ pub fn parse_banner(payload: &[u8]) -> Option<Banner<'_>> {
     let mut c = Cursor::new(window);
     for _ in 0..=MAX_LINES_BEFORE {
         let offset = c.pos();
-        let (line, ended) = next_line(&mut c)?;
+        let (line, ended) = c.line()?;
         if let Some(rest) = line.strip_prefix(b"SSH-") {
             return split(std::str::from_utf8(rest).ok()?, offset, ended);
         }
@@ -81,21 +81,6 @@ fn split(rest: &str, offset: usize, complete: bool) -> Option<Banner<'_>> {
         offset,
         complete,
     })
-}
-
-/// The next line without its CRLF or LF, and whether it ended (or was cut).
-fn next_line<'a>(c: &mut Cursor<'a>) -> Option<(&'a [u8], bool)> {
-    if c.is_empty() {
-        return None;
-    }
-    let rest = c.rest();
-    let (len, ended) = match rest.iter().position(|&b| b == b'\n') {
-        Some(i) => (i + 1, true),
-        None => (rest.len(), false),
-    };
-    let line = c.bytes(len).ok()?;
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    Some((line.strip_suffix(b"\r").unwrap_or(line), ended))
 }
 
 #[cfg(test)]
