@@ -1,6 +1,6 @@
 //! The markdown report: for a ticket or a wiki page.
 
-use super::{human_bytes, outcome_words};
+use super::{bypass_words, human_bytes, names_with_sources, outcome_words};
 use crate::report::{format_time, Report};
 use std::io::{self, Write};
 
@@ -66,27 +66,12 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w)?;
         writeln!(w, "### {}", d.id())?;
         if !d.names.is_empty() {
-            let named: Vec<String> = d
-                .name_sources
-                .iter()
-                .map(|(n, s)| format!("{n} ({})", s.join("+")))
-                .collect();
             writeln!(w)?;
-            writeln!(w, "Names used: {}", cell(&named.join(", ")))?;
+            writeln!(w, "Names used: {}", cell(&names_with_sources(d)))?;
         }
         for b in &d.dns_bypass {
             writeln!(w)?;
-            writeln!(
-                w,
-                "DNS bypasses the site resolver: {} to {}:{}{}",
-                b.how,
-                b.server,
-                b.port,
-                b.name
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            )?;
+            writeln!(w, "{}", cell(&bypass_words(b)))?;
         }
         if !d.requirements.is_empty() {
             writeln!(w)?;

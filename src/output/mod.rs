@@ -69,3 +69,27 @@ pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
     }
     parts.join(", ")
 }
+
+/// A device's names with where each came from: `api.example.net (dns+sni)`.
+pub(crate) fn names_with_sources(d: &crate::report::DeviceReport) -> String {
+    let named: Vec<String> = d
+        .name_sources
+        .iter()
+        .map(|(n, s)| format!("{n} ({})", s.join("+")))
+        .collect();
+    named.join(", ")
+}
+
+/// One way a device's DNS went around the site's resolver, in words.
+pub(crate) fn bypass_words(b: &crate::device::bypass::DnsBypass) -> String {
+    format!(
+        "DNS bypasses the site resolver: {} to {}:{}{}",
+        b.how,
+        b.server,
+        b.port,
+        b.name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
+    )
+}

@@ -1,6 +1,6 @@
 //! The plain-text report for a terminal.
 
-use super::{human_bytes, outcome_words};
+use super::{bypass_words, human_bytes, names_with_sources, outcome_words};
 use crate::report::{format_time, Report};
 use std::io::{self, Write};
 
@@ -102,25 +102,10 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             )?;
         }
         if !d.names.is_empty() {
-            let named: Vec<String> = d
-                .name_sources
-                .iter()
-                .map(|(n, s)| format!("{n} ({})", s.join("+")))
-                .collect();
-            writeln!(w, "  names: {}", named.join(", "))?;
+            writeln!(w, "  names: {}", names_with_sources(d))?;
         }
         for b in &d.dns_bypass {
-            writeln!(
-                w,
-                "  DNS bypasses the site resolver: {} to {}:{}{}",
-                b.how,
-                b.server,
-                b.port,
-                b.name
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            )?;
+            writeln!(w, "  {}", bypass_words(b))?;
         }
         for q in &d.requirements {
             writeln!(w, "  [{:<12}] {}: {}", q.status, q.id, q.evidence)?;
