@@ -26,7 +26,7 @@ pub struct CaptureStats {
     pub bytes: u64,
     /// Frames that could not be decoded, by reason.
     pub undecodable: u64,
-    pub undecodable_reasons: BTreeMap<String, u64>,
+    pub undecodable_reasons: BTreeMap<&'static str, u64>,
     /// Frames cut by the snap length.
     pub truncated: u64,
     /// IP fragments, and those after the first (no L4 header).
@@ -125,8 +125,10 @@ impl Engine {
     fn undecodable(&mut self, e: DecodeError) {
         self.stats.undecodable += 1;
         let reason = match e {
-            DecodeError::UnsupportedLink(_) => "unsupported link type".to_string(),
-            other => other.to_string(),
+            DecodeError::UnsupportedLink(_) => "unsupported link type",
+            DecodeError::ShortLink => "frame shorter than its link-layer header",
+            DecodeError::BadIp => "damaged or cut-off IP header",
+            DecodeError::UnknownFamily(_) => "loopback frame of another address family",
         };
         *self.stats.undecodable_reasons.entry(reason).or_default() += 1;
     }
