@@ -10,6 +10,7 @@ use crate::device::facts::{push_evidence, DhcpFacts, DhcpOpen as Open};
 use crate::device::Inventory;
 use crate::flow::FrameRef;
 use crate::proto::dhcp::{self, MessageType};
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Open transactions kept per client.
@@ -87,6 +88,7 @@ pub(super) fn on_message(
             }
             if mt != MessageType::INFORM {
                 open(f, d.xid, mt.0, ts, frame);
+                app.dhcp_waiting.insert(mac);
             }
         }
         MessageType::OFFER | MessageType::ACK | MessageType::NAK => {
@@ -146,29 +148,32 @@ fn open(f: &mut DhcpFacts, xid: u32, kind: u8, ts: Nanos, frame: FrameRef) {
 }
 
 /// Transactions opened before `before` and never answered have failed.
-pub(super) fn expire(inv: &mut Inventory, before: Nanos) {
-    for obs in inv.macs.values_mut() {
-        let Some(f) = obs.facts.as_mut().and_then(|f| f.dhcp.as_mut()) else {
-            continue;
+/// Only the clients in `waiting` have any open; those left with none drop
+/// out of it.
+pub(super) fn expire(waiting: &mut HashSet<Mac>, inv: &mut Inventory, before: Nanos) {
+    waiting.retain(|mac| {
+        let Some(f) = inv
+            .macs
+            .get_mut(mac)
+            .and_then(|o| o.facts.as_mut())
+            .and_then(|f| f.dhcp.as_mut())
+        else {
+            return false;
         };
-        if f.open.iter().all(|o| o.ts >= before) {
-            continue;
-        }
         let mut kept = Vec::new();
         for o in f.open.drain(..) {
             if o.ts >= before {
                 kept.push(o);
-            } else {
-                if o.kind == MessageType::DISCOVER.0 {
-                    f.discovers_unanswered += 1;
-                } else {
-                    f.requests_unanswered += 1;
-                }
-                if f.evidence.len() < 4 && !f.evidence.contains(&o.frame) {
-                    f.evidence.push(o.frame);
-                }
+                continue;
             }
+            if o.kind == MessageType::DISCOVER.0 {
+                f.discovers_unanswered += 1;
+            } else {
+                f.requests_unanswered += 1;
+            }
+            push_evidence(&mut f.evidence, o.frame);
         }
         f.open = kept;
-    }
+        !f.open.is_empty()
+    });
 }

@@ -116,7 +116,12 @@ pub(super) fn on_message(
         return;
     }
     // A response: cache the addresses under the name asked for.
-    let matched = app.pending_dns.remove(&key).is_some();
+    // The device is the one whose query this answers: its MAC as the query
+    // showed it (a response may be sent to a group address).
+    let pending = app.pending_dns.remove(&key);
+    let late = pending.is_none() && take_timed_out(&mut app.timed_out_dns, &key);
+    let matched = pending.is_some();
+    let client_mac = pending.map_or(client_mac, |p| p.client_mac);
     let mut addresses = [None; MAX_ADDRESSES];
     let mut n_addr = 0;
     let mut chain = [qname; MAX_CHAIN];
@@ -159,10 +164,17 @@ pub(super) fn on_message(
         .facts_for(client_mac, client)
         .and_then(|f| f.dns_question(qname_str, hash, ts))
     {
-        if matched || q.answered >= q.queries {
+        // Every response is tallied by rcode (as tshark counts them); a
+        // transaction is answered once, in time or late. A response whose
+        // query the capture never saw answers one only while no query for
+        // the name was seen (the capture began after it, or the mirror is
+        // one-way); a duplicate answers nothing more.
+        *q.rcodes.entry(dns::rcode_name(h.rcode)).or_default() += 1;
+        if late {
+            q.late += 1;
+        } else if matched || q.queries == 0 {
             q.answered += 1;
             q.queries = q.queries.max(q.answered);
-            *q.rcodes.entry(dns::rcode_name(h.rcode)).or_default() += 1;
         }
         for a in addresses.iter().flatten() {
             if !q.addresses.contains(a) && q.addresses.len() < MAX_ADDRESSES {
@@ -174,6 +186,21 @@ pub(super) fn on_message(
         }
     }
     app.count(proto, ok);
+}
+
+/// Takes one timed-out transaction under `key`, if any.
+fn take_timed_out(
+    timed_out: &mut std::collections::HashMap<(IpAddr, IpAddr, u16, u16), (PendingDns, u32)>,
+    key: &(IpAddr, IpAddr, u16, u16),
+) -> bool {
+    match timed_out.get_mut(key) {
+        Some((_, n)) if *n > 1 => {
+            *n -= 1;
+            true
+        }
+        Some(_) => timed_out.remove(key).is_some(),
+        None => false,
+    }
 }
 
 type Cache =
@@ -211,19 +238,27 @@ fn cache_insert(
     }
 }
 
-/// Queries sent before `before` and never answered are unanswered.
+/// Queries sent before `before` and not answered are unanswered; they are
+/// remembered a while for a late answer.
 pub(super) fn expire(app: &mut AppLayer, before: Nanos, inv: &mut Inventory) {
+    let forget = before.saturating_sub(super::DNS_LATE_WINDOW);
+    app.timed_out_dns.retain(|_, (p, _)| p.ts >= forget);
     let mut gone = Vec::new();
     app.pending_dns.retain(|key, p| {
         if p.ts < before {
-            gone.push((key.0, *p));
+            gone.push((*key, *p));
             false
         } else {
             true
         }
     });
-    for (client, p) in gone {
-        if let Some(f) = inv.facts_for(p.client_mac, client) {
+    for (key, p) in gone {
+        if let Some((last, n)) = app.timed_out_dns.get_mut(&key) {
+            (*last, *n) = (p, *n + 1);
+        } else if app.timed_out_dns.len() < MAX_PENDING_DNS {
+            app.timed_out_dns.insert(key, (p, 1));
+        }
+        if let Some(f) = inv.facts_for(p.client_mac, key.0) {
             if let Some(q) = f.dns.values_mut().find(|q| q.hash == p.name_hash) {
                 q.unanswered += 1;
             }

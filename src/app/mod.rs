@@ -48,7 +48,13 @@ pub struct Half {
     pub buf: Option<Box<StreamBuf>>,
     /// Nothing more is wanted from this direction.
     pub done: bool,
+    /// Segments fed so far: a message not whole after [`MAX_SEGMENTS`]
+    /// (holes a snap length or a lost segment left) is given up on.
+    pub segments: u16,
 }
+
+/// Segments a half-stream is fed before it is given up on.
+pub const MAX_SEGMENTS: u16 = 32;
 
 /// What the app-layer parsers learned about one flow.
 #[derive(Debug, Default)]
@@ -91,6 +97,8 @@ const MAX_CACHE_PER_CLIENT: usize = 2048;
 const MAX_CACHE_CLIENTS: usize = 16_384;
 /// How long a DNS query may wait for its answer (capture time).
 pub const DNS_TIMEOUT: Nanos = 5_000_000_000;
+/// How long a timed-out DNS query is remembered for a late answer.
+pub const DNS_LATE_WINDOW: Nanos = 600_000_000_000;
 /// How long a DHCP transaction may wait.
 pub const DHCP_TIMEOUT: Nanos = 10_000_000_000;
 const SWEEP_EVERY: Nanos = 1_000_000_000;
@@ -105,9 +113,17 @@ pub struct AppLayer {
     pub cache_dropped: u64,
     /// (client, server, client port, DNS id) → the query.
     pending_dns: HashMap<(IpAddr, IpAddr, u16, u16), PendingDns>,
+    /// Queries that timed out, kept for [`DNS_LATE_WINDOW`] so an answer
+    /// that comes after all is counted as late, not lost.
+    /// (A client may reuse an id while the first query waits: each
+    /// timed-out transaction under a key is counted.)
+    timed_out_dns: HashMap<(IpAddr, IpAddr, u16, u16), (PendingDns, u32)>,
     pub pending_dropped: u64,
     /// BSSID → (SSID, channel, frequency), from beacons.
     bss: HashMap<Mac, wifi::Bss>,
+    /// Clients with DHCP transactions waiting, so timing them out looks at
+    /// those alone.
+    dhcp_waiting: std::collections::HashSet<Mac>,
     /// Reused buffers: a name being looked up, a TLS message split over
     /// records.
     scratch: String,
@@ -176,7 +192,11 @@ impl AppLayer {
     /// Times out DNS queries and DHCP transactions older than their timeout.
     fn sweep(&mut self, now: Nanos, inv: &mut Inventory) {
         dns::expire(self, now.saturating_sub(DNS_TIMEOUT), inv);
-        dhcp::expire(inv, now.saturating_sub(DHCP_TIMEOUT));
+        dhcp::expire(
+            &mut self.dhcp_waiting,
+            inv,
+            now.saturating_sub(DHCP_TIMEOUT),
+        );
     }
 
     /// The capture ended at `end`: what waited past its timeout failed;
@@ -184,7 +204,12 @@ impl AppLayer {
     pub fn finish(&mut self, end: Nanos, inv: &mut Inventory) {
         dns::expire(self, end.saturating_sub(DNS_TIMEOUT), inv);
         self.pending_dns.clear();
-        dhcp::expire(inv, end.saturating_sub(DHCP_TIMEOUT));
+        self.timed_out_dns.clear();
+        dhcp::expire(
+            &mut self.dhcp_waiting,
+            inv,
+            end.saturating_sub(DHCP_TIMEOUT),
+        );
     }
 }
 

@@ -38,6 +38,12 @@ fn feed(
     if half.done {
         return;
     }
+    half.segments += 1;
+    if half.segments > super::MAX_SEGMENTS {
+        half.done = true;
+        half.buf = None;
+        return;
+    }
     match &mut half.buf {
         None => match parse(payload) {
             Step::Done => half.done = true,

@@ -81,10 +81,14 @@ fn on_ntp(
             s.strata.push(h.stratum);
         }
         s.leap = Some(h.leap);
-        s.reference_id = h.reference_text().map(str::to_string).or_else(|| {
-            let r = h.reference_id;
-            Some(format!("{}.{}.{}.{}", r[0], r[1], r[2], r[3]))
-        });
+        // Text only when the server's reference changes, not per reply.
+        if s.reference_raw != Some(h.reference_id) {
+            s.reference_raw = Some(h.reference_id);
+            s.reference_id = h.reference_text().map(str::to_string).or_else(|| {
+                let r = h.reference_id;
+                Some(format!("{}.{}.{}.{}", r[0], r[1], r[2], r[3]))
+            });
+        }
         if let Some(k) = h.kiss_code().filter(|_| h.is_kiss_of_death()) {
             if !s.kiss_codes.iter().any(|c| c == k) && s.kiss_codes.len() < 4 {
                 s.kiss_codes.push(k.to_string());

@@ -61,11 +61,15 @@ pub struct DnsQuestion {
     /// Distinct queries (retransmissions of one query count once).
     pub queries: u32,
     pub answered: u32,
-    /// Responses by rcode name (NOERROR, NXDOMAIN, SERVFAIL, ...).
+    /// Every response, by rcode name (NOERROR, NXDOMAIN, SERVFAIL, ...),
+    /// duplicates included.
     pub rcodes: BTreeMap<&'static str, u32>,
-    /// Queries never answered (those still within their timeout when the
-    /// capture ended are not counted).
+    /// Queries not answered within their timeout (those still within it
+    /// when the capture ended are not counted).
     pub unanswered: u32,
+    /// Of those, the ones answered after all, later (their rcodes are in
+    /// `rcodes`).
+    pub late: u32,
     /// Addresses the answers gave.
     pub addresses: Vec<IpAddr>,
     pub servers: Vec<IpAddr>,
@@ -136,6 +140,8 @@ pub struct NtpServer {
     pub strata: Vec<u8>,
     pub leap: Option<u8>,
     pub reference_id: Option<String>,
+    #[serde(skip)]
+    pub reference_raw: Option<[u8; 4]>,
     pub kiss_codes: Vec<String>,
     pub unsynchronized_replies: u32,
     #[serde(skip)]

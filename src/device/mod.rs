@@ -296,10 +296,10 @@ impl Inventory {
     /// The facts of the device that sent (or, for `by_ip`, holds) an
     /// address: by MAC where the frame had one, else by local-scope IP.
     pub fn facts_for(&mut self, mac: Option<Mac>, ip: IpAddr) -> Option<&mut facts::Facts> {
+        // A group address names no station: such a frame is MAC-less here.
         match mac {
             Some(m) if m.is_unicast() => self.macs.get_mut(&m).map(|o| o.facts_mut()),
-            Some(_) => None,
-            None => self.macless_ips.get_mut(&ip).map(|o| o.facts_mut()),
+            _ => self.macless_ips.get_mut(&ip).map(|o| o.facts_mut()),
         }
     }
 
