@@ -30,6 +30,7 @@ pub mod engine;
 pub mod finding;
 pub mod flow;
 pub mod output;
+pub mod profile;
 pub mod proto;
 pub mod report;
 pub mod testgen;
