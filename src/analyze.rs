@@ -4,7 +4,8 @@ use crate::capture::filter::Filter;
 use crate::capture::merge::Merge;
 use crate::capture::CaptureError;
 use crate::engine::{Engine, EngineConfig};
-use crate::report::{self, Report};
+use crate::profile::{ProfileSet, Site};
+use crate::report::{self, Checks, Report};
 use std::path::PathBuf;
 
 /// What to analyse.
@@ -13,6 +14,10 @@ pub struct Options {
     pub files: Vec<PathBuf>,
     pub filter: Option<String>,
     pub engine: EngineConfig,
+    /// The profiles to check devices against; `None` means the built-in ones.
+    pub profiles: Option<ProfileSet>,
+    /// Values the profiles leave to the site (`--site`).
+    pub site: Site,
 }
 
 /// How far a run has got, for a progress line.
@@ -71,5 +76,20 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
         problems.extend(f.problems.iter().cloned());
     }
     let files: Vec<String> = opts.files.iter().map(|p| p.display().to_string()).collect();
-    Ok(report::build(&engine, &files, problems))
+    let builtin;
+    let profiles = match &opts.profiles {
+        Some(p) => p,
+        None => {
+            builtin = crate::profile::builtin().map_err(|e| CaptureError {
+                source: "built-in profiles".into(),
+                problem: e.to_string(),
+            })?;
+            &builtin
+        }
+    };
+    let checks = Checks {
+        profiles,
+        site: &opts.site,
+    };
+    Ok(report::build(&engine, &files, problems, checks))
 }

@@ -23,6 +23,7 @@
 pub mod analyze;
 pub mod app;
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod decode;
 pub mod device;

@@ -4,9 +4,10 @@
 
 use clap::Parser;
 use egresswatch::analyze::{self, Progress};
-use egresswatch::cli::{AnalyzeArgs, Cli, Command, FailOn};
+use egresswatch::cli::{AnalyzeArgs, Cli, Command, FailOn, ProfilesCommand};
 use egresswatch::finding::Severity;
 use egresswatch::output;
+use egresswatch::profile::{self, ProfileErrors, ProfileSet, Site};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => run_analyze(args),
+        Command::Profiles(cmd) => run_profiles(cmd),
     };
     match result {
         Ok(code) => code,
@@ -25,10 +27,82 @@ fn main() -> ExitCode {
     }
 }
 
+/// One line for a bad profile folder or site file: the first error, and
+/// how many more `profiles lint` would show.
+fn first_error(e: ProfileErrors, dir: Option<&std::path::Path>) -> String {
+    let more = e.0.len().saturating_sub(1);
+    let first =
+        e.0.into_iter()
+            .next()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+    match (more, dir) {
+        (0, _) => first,
+        (n, Some(d)) => format!(
+            "{first} (and {n} more: egresswatch profiles lint {})",
+            d.display()
+        ),
+        (n, None) => format!("{first} (and {n} more)"),
+    }
+}
+
+fn load_profiles(rules: Option<&std::path::Path>) -> Result<ProfileSet, String> {
+    match rules {
+        Some(dir) => profile::load_dir(dir).map_err(|e| first_error(e, Some(dir))),
+        None => profile::builtin().map_err(|e| first_error(e, None)),
+    }
+}
+
+fn run_profiles(cmd: ProfilesCommand) -> Result<ExitCode, String> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let io = |e: std::io::Error| format!("standard output: {e}");
+    match cmd {
+        ProfilesCommand::List(src) => {
+            let set = load_profiles(src.rules.as_deref())?;
+            output::profiles::list(&set, src.format, &mut w).map_err(io)?;
+        }
+        ProfilesCommand::Show { id, source } => {
+            let set = load_profiles(source.rules.as_deref())?;
+            let Some(p) = set.get(&id) else {
+                let ids: Vec<&str> = set.profiles.iter().map(|p| p.id.as_str()).collect();
+                return Err(format!("no profile `{id}` (profiles: {})", ids.join(", ")));
+            };
+            output::profiles::show(p, source.format, &mut w).map_err(io)?;
+        }
+        ProfilesCommand::Lint { dir } => match profile::load_dir(&dir) {
+            Ok(set) => {
+                writeln!(
+                    w,
+                    "{}: {} profiles, no errors",
+                    dir.display(),
+                    set.profiles.len()
+                )
+                .map_err(io)?;
+            }
+            Err(errors) => {
+                for e in &errors.0 {
+                    eprintln!("{e}");
+                }
+                return Ok(ExitCode::from(2));
+            }
+        },
+    }
+    w.flush().map_err(io)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
+    let profiles = load_profiles(args.rules.as_deref())?;
+    let site = match &args.site {
+        Some(path) => Site::load(path, &profiles).map_err(|e| first_error(e, None))?,
+        None => Site::default(),
+    };
     let opts = analyze::Options {
         files: args.files.clone(),
         filter: args.filter.clone(),
+        profiles: Some(profiles),
+        site,
         ..Default::default()
     };
     let started = Instant::now();

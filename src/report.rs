@@ -15,8 +15,9 @@ use crate::device::{
     is_local_scope, oui, Destination, DeviceKey, Inventory, MacObservation, Outcomes,
 };
 use crate::engine::{CaptureStats, Engine};
-use crate::finding::{proto_name, Evidence, Finding, Kind, Severity};
+use crate::finding::{proto_name, Evidence, Finding};
 use crate::flow::FlowStats;
+use crate::profile::{ProfileSet, Site};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -75,7 +76,32 @@ pub struct RequirementReport {
     pub description: String,
     pub status: &'static str,
     pub evidence: String,
+    // Additions: whether it is required, its alternatives' group, and the
+    // vendor document it comes from.
+    pub required: bool,
+    pub group: Option<String>,
+    pub cite: String,
 }
+
+/// Connections others made to a device (its services, as reached).
+#[derive(Debug, Clone, Serialize)]
+pub struct InboundReport {
+    pub client: IpAddr,
+    /// The client is on the internet (not a local-scope address).
+    pub public: bool,
+    pub proto: &'static str,
+    pub port: u16,
+    pub flows: u32,
+    pub outcomes: Outcomes,
+    #[serde(serialize_with = "ser_time")]
+    pub first_seen: Nanos,
+    #[serde(serialize_with = "ser_time")]
+    pub last_seen: Nanos,
+    pub evidence: Vec<Evidence>,
+}
+
+/// Inbound connections kept per device.
+pub const MAX_INBOUND: usize = 256;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceReport {
@@ -111,8 +137,14 @@ pub struct DeviceReport {
     /// DNS that went around the site's resolver (hides names from it).
     pub dns_bypass: Vec<DnsBypass>,
     pub destinations: Vec<DestinationReport>,
+    /// Connections to the device's own services, by client and port.
+    pub inbound: Vec<InboundReport>,
+    /// The chain of what works and what breaks, for a profiled device.
+    pub summary: Option<String>,
     #[serde(skip)]
     pub key: Option<DeviceKey>,
+    #[serde(skip)]
+    pub first_frame: Option<Evidence>,
 }
 
 impl DeviceReport {
@@ -124,10 +156,31 @@ impl DeviceReport {
             (None, None) => "unknown".into(),
         }
     }
+
+    /// The MAC's bytes, for a device that has one.
+    pub fn mac_bytes(&self) -> Option<[u8; 6]> {
+        match self.key {
+            Some(DeviceKey::Mac(m)) => Some(m.0),
+            _ => None,
+        }
+    }
 }
 
-/// Builds the report from a finished engine.
-pub fn build(engine: &Engine, files: &[String], problems: Vec<String>) -> Report {
+/// What the profile checks use: the profiles and the site's values.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks<'a> {
+    pub profiles: &'a ProfileSet,
+    pub site: &'a Site,
+}
+
+/// Builds the report from a finished engine: devices, their profile checks
+/// and the findings.
+pub fn build(
+    engine: &Engine,
+    files: &[String],
+    problems: Vec<String>,
+    checks: Checks<'_>,
+) -> Report {
     let inv = &engine.inventory;
     let mut devices = Vec::new();
     let mut macs: Vec<_> = inv.macs.iter().collect();
@@ -149,9 +202,23 @@ pub fn build(engine: &Engine, files: &[String], problems: Vec<String>) -> Report
             dests,
         ));
     }
+    add_inbound(inv, &mut devices);
+    let ctx = crate::check::Context {
+        profiles: checks.profiles,
+        site: checks.site,
+        capture_end: engine.stats.last_ts.unwrap_or(0),
+        dhcp_seen: devices
+            .iter()
+            .any(|d| d.dhcp.as_ref().is_some_and(|x| x.leased_ip.is_some())),
+    };
     let mut findings = Vec::new();
-    for d in &devices {
-        blocked_ports(d, &mut findings);
+    for d in &mut devices {
+        let c = crate::check::check_device(&ctx, d);
+        d.profile = c.profile;
+        d.identified_by = c.identified_by;
+        d.requirements = c.requirements;
+        d.summary = c.summary;
+        findings.extend(c.findings);
     }
     sort_findings(&mut findings);
     let s = &engine.stats;
@@ -238,7 +305,10 @@ fn device_report(
         vlans,
         dns_bypass: dns_bypass(&destinations, &f.tls),
         destinations,
+        inbound: Vec::new(),
+        summary: None,
         key,
+        first_frame: Some(Evidence::from(obs.first_frame)),
     }
 }
 
@@ -316,53 +386,37 @@ fn destination_report(d: &Destination) -> DestinationReport {
     }
 }
 
-/// Destinations a device tried and never reached. Without a profile there is
-/// no stated requirement, so these are `info`; profile checks raise them.
-fn blocked_ports(d: &DeviceReport, out: &mut Vec<Finding>) {
-    for dest in &d.destinations {
-        let o = &dest.outcomes;
-        if o.ok > 0 || dest.proto == "icmp" || dest.proto == "ip" {
-            continue;
+/// Files each conversation into the inbound list of the device it reached.
+fn add_inbound(inv: &Inventory, devices: &mut [DeviceReport]) {
+    let mut owner: std::collections::HashMap<IpAddr, usize> = Default::default();
+    for (i, d) in devices.iter().enumerate() {
+        for ip in &d.ips {
+            owner.entry(*ip).or_insert(i);
         }
-        let (how, count) = [
-            ("icmp_admin_prohibited", o.icmp_admin_prohibited),
-            ("icmp_unreachable", o.icmp_unreachable),
-            ("reset", o.reset),
-            ("no_answer", o.no_answer),
-        ]
-        .into_iter()
-        .find(|(_, n)| *n > 0)
-        .unwrap_or(("", 0));
-        if count == 0 {
-            continue;
+    }
+    let mut clients: Vec<_> = inv.destinations.iter().collect();
+    clients.sort_by_key(|((mac, ip), _)| (*mac, *ip));
+    for ((_, client), dests) in clients {
+        for dest in dests.values() {
+            let Some(&i) = owner.get(&dest.ip) else {
+                continue;
+            };
+            let d = &mut devices[i];
+            if d.ips.contains(client) || d.inbound.len() >= MAX_INBOUND {
+                continue;
+            }
+            d.inbound.push(InboundReport {
+                client: *client,
+                public: !is_local_scope(client) && !inv.leased.contains_key(client),
+                proto: proto_name(dest.proto),
+                port: dest.port,
+                flows: dest.flows,
+                outcomes: dest.outcomes,
+                first_seen: dest.first_ts,
+                last_seen: dest.last_ts,
+                evidence: dest.evidence.iter().map(|f| Evidence::from(*f)).collect(),
+            });
         }
-        let target = dest
-            .name
-            .as_ref()
-            .map(|n| format!("{n} ({})", dest.ip))
-            .unwrap_or_else(|| dest.ip.to_string());
-        let proto = dest.proto.to_uppercase();
-        let what = match how {
-            "icmp_admin_prohibited" => "was refused by a filter (ICMP administratively prohibited)",
-            "icmp_unreachable" => "was answered by ICMP destination unreachable",
-            "reset" => "was refused with a TCP reset",
-            _ => "never got an answer",
-        };
-        let message = format!(
-            "{proto} {} to {target} {what}; if the device needs it, allow outbound {proto} {} to {target} in the site firewall",
-            dest.port, dest.port
-        );
-        let mut f = Finding::new(Kind::BlockedPort, Severity::Info, d.id(), message);
-        f.proto = Some(dest.proto);
-        f.port = Some(dest.port);
-        f.remote_ip = Some(dest.ip);
-        f.name = dest.name.clone();
-        f.how = Some(how);
-        f.first_seen = dest.first_seen;
-        f.last_seen = dest.last_seen;
-        f.count = count as u64;
-        f.evidence = dest.evidence.clone();
-        out.push(f);
     }
 }
 

@@ -171,6 +171,8 @@ pub struct TlsSession {
     pub not_after: Option<i64>,
     pub chain_len: u32,
     pub alerts: Vec<String>,
+    /// The server reset the connection before answering the ClientHello.
+    pub server_reset: bool,
     #[serde(skip)]
     pub evidence: Vec<FrameRef>,
     #[serde(skip)]

@@ -314,9 +314,34 @@ impl Inventory {
         }
     }
 
+    /// A TLS server that resets the connection instead of answering the
+    /// ClientHello (a filter on the SNI, or a server refusing the client).
+    fn note_tls_reset(&mut self, flow: &Flow) {
+        let Some(app) = flow.app.as_deref() else {
+            return;
+        };
+        let rst = flow.tcp.rst[Dir::Back as usize];
+        if app.proto != crate::app::AppProto::Tls || flow.proto() != 6 {
+            return;
+        }
+        let (Some(i), Some(rst)) = (app.session, rst) else {
+            return;
+        };
+        let session = self
+            .facts_for(flow.client_mac, flow.client_ip())
+            .and_then(|f| f.tls.get_mut(i));
+        if let Some(t) = session {
+            if t.version.is_none() && t.alerts.is_empty() {
+                t.server_reset = true;
+                facts::push_evidence(&mut t.evidence, rst);
+            }
+        }
+    }
+
     /// Folds an ended flow into its client's destination summary.
     fn summarise(&mut self, flow: &Flow, why: EndReason) {
         self.note_flow_peers(flow);
+        self.note_tls_reset(flow);
         let client = (flow.client_mac, flow.client_ip());
         let server_ip = flow.server_ip();
         if is_non_host(&server_ip) || !matches!(flow.proto(), 6 | 17) {

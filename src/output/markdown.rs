@@ -65,6 +65,18 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(w)?;
         writeln!(w, "### {}", d.id())?;
+        if let Some(p) = &d.profile {
+            writeln!(w)?;
+            writeln!(
+                w,
+                "Profile **{p}**, identified by {}.",
+                cell(&d.identified_by.join(", "))
+            )?;
+        }
+        if let Some(s) = &d.summary {
+            writeln!(w)?;
+            writeln!(w, "**Summary:** {}", cell(s))?;
+        }
         if !d.names.is_empty() {
             writeln!(w)?;
             writeln!(w, "Names used: {}", cell(&names_with_sources(d)))?;
@@ -78,11 +90,17 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w, "| Requirement | Status | Evidence |")?;
             writeln!(w, "|---|---|---|")?;
             for q in &d.requirements {
+                let mark = match q.status {
+                    "pass" => "✅ pass",
+                    "fail" => "❌ fail",
+                    "warn" => "⚠️ warn",
+                    _ => "➖ not observed",
+                };
+                let optional = if q.required { "" } else { " (optional)" };
                 writeln!(
                     w,
-                    "| {} | {} | {} |",
+                    "| {}{optional} | {mark} | {} |",
                     cell(&q.description),
-                    q.status,
                     cell(&q.evidence)
                 )?;
             }

@@ -8,6 +8,7 @@
 
 mod markdown;
 mod ndjson;
+pub mod profiles;
 mod text;
 
 use crate::report::Report;

@@ -86,6 +86,16 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         if !who.is_empty() {
             writeln!(w, "  {}", who.join(", "))?;
         }
+        if let Some(p) = &d.profile {
+            writeln!(
+                w,
+                "  profile: {p} (identified by {})",
+                d.identified_by.join(", ")
+            )?;
+        }
+        if let Some(s) = &d.summary {
+            writeln!(w, "  summary: {s}")?;
+        }
         if let Some(wifi) = &d.wifi {
             writeln!(
                 w,
@@ -108,7 +118,11 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w, "  {}", bypass_words(b))?;
         }
         for q in &d.requirements {
-            writeln!(w, "  [{:<12}] {}: {}", q.status, q.id, q.evidence)?;
+            writeln!(
+                w,
+                "  [{:<12}] {}: {}: {}",
+                q.status, q.id, q.description, q.evidence
+            )?;
         }
         for dest in &d.destinations {
             let name = dest

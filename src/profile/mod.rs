@@ -15,6 +15,7 @@ pub mod site;
 
 pub use load::{builtin, load_dir, parse_profile};
 pub use pattern::{MacPrefix, Net, Pattern};
+pub use site::Site;
 
 use serde::Serialize;
 

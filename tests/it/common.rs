@@ -59,6 +59,7 @@ pub fn analyze_with(files: &[PathBuf], engine: EngineConfig) -> Report {
         files: files.to_vec(),
         filter: None,
         engine,
+        ..Default::default()
     };
     analyze::run(&opts, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -86,7 +87,7 @@ pub fn try_analyze(files: &[PathBuf]) -> Result<Report, egresswatch::capture::Ca
     let opts = Options {
         files: files.to_vec(),
         filter: None,
-        engine: EngineConfig::default(),
+        ..Default::default()
     };
     analyze::run(&opts, &mut |_| {})
 }
