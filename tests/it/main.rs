@@ -5,5 +5,6 @@ mod common;
 mod fixtures_sync;
 mod hostile;
 mod pipeline;
+mod profiles;
 mod protocols;
 mod real_captures;
