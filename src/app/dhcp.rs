@@ -86,6 +86,12 @@ pub(super) fn on_message(
                     f.client_fqdn = Some(name.join("."));
                 }
             }
+            if mt == MessageType::REQUEST {
+                // A REQUEST in the DISCOVER's transaction answers an OFFER
+                // the capture missed (another segment, the WiFi side).
+                f.open
+                    .retain(|o| !(o.xid == d.xid && o.kind == MessageType::DISCOVER.0));
+            }
             if mt != MessageType::INFORM {
                 open(f, d.xid, mt.0, ts, frame);
                 app.dhcp_waiting.insert(mac);

@@ -851,6 +851,13 @@ fn ntp_check(
     e
 }
 
+/// The address the device REQUESTed and then used as its source: its ACK
+/// reached the device even where the capture missed it.
+fn used_requested(dev: &DeviceReport) -> Option<std::net::Ipv4Addr> {
+    let ip = dev.dhcp.as_ref()?.requested_ip?;
+    dev.ips.contains(&IpAddr::V4(ip)).then_some(ip)
+}
+
 fn dhcp_failure(dev: &DeviceReport, one_way: bool) -> Option<Finding> {
     let d = dev.dhcp.as_ref()?;
     if one_way {
@@ -860,7 +867,7 @@ fn dhcp_failure(dev: &DeviceReport, one_way: bool) -> Option<Finding> {
         ("nak", d.naks, "DHCP REQUESTs were refused with NAK: the address it asks for does not fit this network or the server's pool; check the DHCP server's scope for this VLAN")
     } else if d.discovers_unanswered > 0 {
         ("no_offer", d.discovers_unanswered, "DHCP DISCOVERs got no OFFER: check that a DHCP server (or relay) serves this VLAN and has free addresses")
-    } else if d.requests_unanswered > 0 {
+    } else if d.requests_unanswered > 0 && used_requested(dev).is_none() {
         ("no_ack", d.requests_unanswered, "DHCP REQUESTs were never acknowledged: check the DHCP server and any relay on this VLAN")
     } else {
         return None;
@@ -895,6 +902,12 @@ fn dhcp_check(ctx: &Context<'_>, p: &Profile, dev: &DeviceReport) -> Eval {
                 });
             }
             return e;
+        }
+        if let Some(ip) = used_requested(dev) {
+            return Eval::seen(
+                true,
+                format!("requested {ip} and then used it (the server's ACK is not in the capture)"),
+            );
         }
         if let Some(f) = fail {
             let mut e = Eval::seen(false, f.message.clone());
