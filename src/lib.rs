@@ -33,3 +33,4 @@ pub mod output;
 pub mod proto;
 pub mod report;
 pub mod testgen;
+pub mod trust;
