@@ -35,3 +35,4 @@ pub mod profile;
 pub mod proto;
 pub mod report;
 pub mod testgen;
+pub mod trust;

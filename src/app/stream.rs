@@ -214,9 +214,12 @@ fn server_bytes(proto: AppProto, bytes: &[u8], scratch: &mut Vec<u8>, out: &mut 
                 s.not_after = Some(info.not_after);
             }
             s.chain_len = flight.certificates.len() as u32;
+            s.chain_der = crate::trust::bounded_chain(flight.certificates.iter().map(|c| c.der));
             s.alerts = flight.alerts.iter().map(|a| a.name().to_string()).collect();
+            // A warning alert (e.g. unrecognized_name before the
+            // ServerHello) does not end the handshake: read on.
             let finished = flight.encrypted
-                || !flight.alerts.is_empty()
+                || flight.alerts.iter().any(|a| a.is_fatal())
                 || flight.error.is_some()
                 || (flight.server_hello.is_some()
                     && !flight.truncated
@@ -416,10 +419,14 @@ fn record_server(
                     (t.not_before, t.not_after, t.chain_len) =
                         (s.not_before, s.not_after, s.chain_len);
                 }
-                for a in s.alerts {
-                    if t.alerts.len() < 8 {
-                        t.alerts.push(a);
-                    }
+                if !s.chain_der.is_empty() {
+                    t.chain_der = s.chain_der;
+                }
+                // Each parse reads the flight from its start: its alerts
+                // include those of earlier parses.
+                if !s.alerts.is_empty() {
+                    t.alerts = s.alerts;
+                    t.alerts.truncate(8);
                 }
                 push_evidence(&mut t.evidence, frame);
             }

@@ -170,6 +170,14 @@ pub struct TlsSession {
     pub not_before: Option<i64>,
     pub not_after: Option<i64>,
     pub chain_len: u32,
+    /// The chain as sent, leaf first, as DER, for [`crate::trust::judge`]:
+    /// at most [`crate::trust::MAX_CHAIN_CERTS`] certificates of at most
+    /// [`crate::trust::MAX_CERT_DER`] bytes each, kept as a prefix: a
+    /// longer chain is cut, and so is the rest from the first larger
+    /// certificate on (see [`crate::trust::bounded_chain`]). Empty for TLS
+    /// 1.3, whose certificate is encrypted, and when the leaf was too large.
+    #[serde(skip)]
+    pub chain_der: Vec<Box<[u8]>>,
     pub alerts: Vec<String>,
     /// The server reset the connection before answering the ClientHello.
     pub server_reset: bool,
