@@ -216,6 +216,11 @@ fn server_bytes(proto: AppProto, bytes: &[u8], scratch: &mut Vec<u8>, out: &mut 
             s.chain_len = flight.certificates.len() as u32;
             s.chain_der = crate::trust::bounded_chain(flight.certificates.iter().map(|c| c.der));
             s.alerts = flight.alerts.iter().map(|a| a.name().to_string()).collect();
+            s.fatal_alert = flight
+                .alerts
+                .iter()
+                .find(|a| a.is_fatal())
+                .map(|a| a.name().to_string());
             // A warning alert (e.g. unrecognized_name before the
             // ServerHello) does not end the handshake: read on.
             let finished = flight.encrypted
@@ -424,6 +429,9 @@ fn record_server(
                 }
                 // Each parse reads the flight from its start: its alerts
                 // include those of earlier parses.
+                if s.fatal_alert.is_some() {
+                    t.fatal_alert = s.fatal_alert;
+                }
                 if !s.alerts.is_empty() {
                     t.alerts = s.alerts;
                     t.alerts.truncate(8);

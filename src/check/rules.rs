@@ -174,7 +174,10 @@ fn tls_failure(dev: &DeviceReport, t: &TlsSession, label: &str) -> Finding {
     let why = if t.server_reset {
         "reset by the server right after the ClientHello".to_string()
     } else {
-        format!("aborted by the server with alert {}", t.alerts.join(", "))
+        format!(
+            "aborted by the server with alert {}",
+            t.fatal_alert.as_deref().unwrap_or("?")
+        )
     };
     let mut f = new_finding(
         Kind::TlsFailure,
@@ -346,7 +349,7 @@ fn dest_matches(d: &DestinationReport, proto: Proto, ports: &[u16], r: &Resolved
 }
 
 fn tls_failed(t: &TlsSession) -> bool {
-    t.server_reset || t.alerts.iter().any(|a| a != "close_notify")
+    t.server_reset || t.fatal_alert.is_some()
 }
 
 fn ports_text(ports: &[u16]) -> String {
@@ -1175,8 +1178,35 @@ enum SessionVerdict {
 }
 
 fn session_verdict(t: &TlsSession) -> SessionVerdict {
-    let _ = t;
-    SessionVerdict::Hidden
+    use crate::trust::{judge, Verdict, Why};
+    if t.chain_der.is_empty() {
+        return SessionVerdict::Hidden;
+    }
+    let at = t.ts.div_euclid(1_000_000_000);
+    match judge(&t.chain_der, t.sni.as_deref(), at) {
+        Verdict::Public { issuer, .. } => SessionVerdict::Real { issuer },
+        Verdict::Inspection { product, issuer } => SessionVerdict::NotReal {
+            issuer: format!("{issuer} ({product})"),
+            why: "inspection_product",
+        },
+        // A root Mozilla has since removed, or an algorithm the store's
+        // verifier lacks: the packets cannot tell a real old chain from a
+        // forged one, so no verdict either way.
+        Verdict::Untrusted {
+            why: Why::RemovedRoot | Why::UnsupportedAlgorithm,
+            ..
+        } => SessionVerdict::Unknown,
+        Verdict::Untrusted { issuer, why, .. } => SessionVerdict::NotReal {
+            issuer,
+            why: why.name(),
+        },
+        // A real certificate for another name, or out of its validity, is
+        // a server fault, not interception.
+        Verdict::WrongName { .. }
+        | Verdict::Expired { .. }
+        | Verdict::NotYetValid { .. }
+        | Verdict::Unparsable => SessionVerdict::Unknown,
+    }
 }
 
 fn interception_check(p: &Profile, names: &[Pattern], dev: &DeviceReport) -> Eval {
@@ -1201,6 +1231,7 @@ fn interception_check(p: &Profile, names: &[Pattern], dev: &DeviceReport) -> Eva
     }
     let mut e = Eval::unseen("");
     let mut verified = None;
+    let mut undecided = 0;
     for t in &sessions {
         let Some(sni) = t.sni.as_deref() else {
             continue;
@@ -1209,14 +1240,16 @@ fn interception_check(p: &Profile, names: &[Pattern], dev: &DeviceReport) -> Eva
             SessionVerdict::Real { issuer } => {
                 verified.get_or_insert((sni, issuer));
             }
-            SessionVerdict::Hidden | SessionVerdict::Unknown => {}
+            SessionVerdict::Hidden => {}
+            SessionVerdict::Unknown => undecided += 1,
             SessionVerdict::NotReal { issuer, why } => {
                 let mut f = new_finding(
                     Kind::TlsInterception,
                     dev,
                     format!(
-                        "The certificate shown for {sni} ({}) is {why}, issued by {issuer}: TLS to {sni} is being intercepted; exempt it from TLS inspection in the firewall or proxy",
-                        t.server.0
+                        "The certificate shown for {sni} ({}) does not come from a public CA ({}), issued by {issuer}: TLS to {sni} is being intercepted; exempt it from TLS inspection in the firewall or proxy",
+                        t.server.0,
+                        why.replace('_', " ")
                     ),
                 );
                 f.proto = Some("tcp");
@@ -1243,6 +1276,10 @@ fn interception_check(p: &Profile, names: &[Pattern], dev: &DeviceReport) -> Eva
     } else if let Some((sni, issuer)) = verified {
         e.works = Some(true);
         e.evidence = format!("the certificate for {sni} chains to a public root (issuer {issuer})");
+    } else if undecided > 0 {
+        e.evidence = format!(
+            "{undecided} certificate(s) seen for these names, but none decides it: expired, issued for another name, or chaining to a root since removed from the public store"
+        );
     } else {
         e.evidence = format!(
             "{} TLS session(s) to these names, none showing its certificate (TLS 1.3 encrypts it)",

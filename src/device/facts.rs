@@ -179,6 +179,9 @@ pub struct TlsSession {
     #[serde(skip)]
     pub chain_der: Vec<Box<[u8]>>,
     pub alerts: Vec<String>,
+    /// The first fatal alert the server sent (warnings such as
+    /// unrecognized_name let the handshake go on).
+    pub fatal_alert: Option<String>,
     /// The server reset the connection before answering the ClientHello.
     pub server_reset: bool,
     #[serde(skip)]
