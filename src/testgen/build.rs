@@ -40,6 +40,8 @@ pub mod ethertype {
     pub const QINQ: u16 = 0x88a8;
     /// IPv6.
     pub const IPV6: u16 = 0x86dd;
+    /// 802.1X (EAPOL).
+    pub const EAPOL: u16 = 0x888e;
 }
 
 /// IP protocol / IPv6 next-header numbers.
@@ -985,6 +987,16 @@ fn extension(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
     out.extend_from_slice(data);
 }
 
+/// The server_name extension's body: a list holding one host_name.
+fn sni_ext(sni: &str) -> Vec<u8> {
+    let mut sn = Vec::with_capacity(5 + sni.len());
+    sn.extend_from_slice(&((sni.len() + 3) as u16).to_be_bytes());
+    sn.push(0);
+    sn.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    sn.extend_from_slice(sni.as_bytes());
+    sn
+}
+
 fn alpn_ext(protocols: &[&str]) -> Vec<u8> {
     let mut list = Vec::new();
     for p in protocols {
@@ -1020,12 +1032,7 @@ pub fn tls_client_hello(
     }
     b.extend_from_slice(&[1, 0]);
     let mut ext = Vec::new();
-    let mut sn = Vec::new();
-    sn.extend_from_slice(&((sni.len() + 3) as u16).to_be_bytes());
-    sn.push(0);
-    sn.extend_from_slice(&(sni.len() as u16).to_be_bytes());
-    sn.extend_from_slice(sni.as_bytes());
-    extension(&mut ext, 0, &sn);
+    extension(&mut ext, 0, &sni_ext(sni));
     extension(&mut ext, 11, &[1, 0]);
     extension(&mut ext, 10, &[0, 6, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]);
     extension(&mut ext, 35, &[]);
@@ -1055,6 +1062,21 @@ pub fn tls_server_hello(
     cipher: u16,
     alpn: Option<&str>,
 ) -> Vec<u8> {
+    tls_record(
+        22,
+        0x0303,
+        &tls_server_hello_msg(random, session_id, cipher, alpn),
+    )
+}
+
+/// The TLS 1.2 ServerHello handshake message of [`tls_server_hello`], without its record,
+/// to send in one record with the messages that follow it.
+pub fn tls_server_hello_msg(
+    random: [u8; 32],
+    session_id: [u8; 32],
+    cipher: u16,
+    alpn: Option<&str>,
+) -> Vec<u8> {
     let mut b = Vec::with_capacity(128);
     b.extend_from_slice(&0x0303u16.to_be_bytes());
     b.extend_from_slice(&random);
@@ -1070,7 +1092,7 @@ pub fn tls_server_hello(
     extension(&mut ext, 23, &[]);
     b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
     b.extend_from_slice(&ext);
-    tls_record(22, 0x0303, &handshake(2, &b))
+    handshake(2, &b)
 }
 
 /// A ChangeCipherSpec record.
@@ -1087,6 +1109,401 @@ pub fn filler(seed: u32, len: usize) -> Vec<u8> {
             (x >> 16) as u8
         })
         .collect()
+}
+
+/// TLS alert level: fatal.
+pub const TLS_ALERT_FATAL: u8 = 2;
+/// TLS alert description: handshake_failure.
+pub const TLS_ALERT_HANDSHAKE_FAILURE: u8 = 40;
+
+/// A TLS 1.3 ClientHello in one handshake record, as a TLS 1.3 stack sends it: record
+/// version 0x0301, legacy version 0x0303, a 32-byte legacy session id, the three TLS 1.3
+/// suites before six TLS 1.2 ECDHE suites, and the extensions server_name,
+/// ec_point_formats, supported_groups, session_ticket, ALPN (when `alpn` is non-empty),
+/// encrypt_then_mac, extended_master_secret, signature_algorithms, supported_versions
+/// (1.3, 1.2), psk_key_exchange_modes (psk_dhe_ke) and key_share (one X25519 share).
+pub fn tls13_client_hello(
+    sni: &str,
+    alpn: &[&str],
+    random: [u8; 32],
+    session_id: [u8; 32],
+    x25519_share: [u8; 32],
+) -> Vec<u8> {
+    const SUITES: [u16; 9] = [
+        0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
+    ];
+    let mut b = Vec::with_capacity(320);
+    b.extend_from_slice(&0x0303u16.to_be_bytes());
+    b.extend_from_slice(&random);
+    b.push(32);
+    b.extend_from_slice(&session_id);
+    b.extend_from_slice(&((SUITES.len() * 2) as u16).to_be_bytes());
+    for s in SUITES {
+        b.extend_from_slice(&s.to_be_bytes());
+    }
+    b.extend_from_slice(&[1, 0]);
+    let mut ext = Vec::new();
+    extension(&mut ext, 0, &sni_ext(sni));
+    extension(&mut ext, 11, &[1, 0]);
+    extension(&mut ext, 10, &[0, 6, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]);
+    extension(&mut ext, 35, &[]);
+    if !alpn.is_empty() {
+        extension(&mut ext, 16, &alpn_ext(alpn));
+    }
+    extension(&mut ext, 22, &[]);
+    extension(&mut ext, 23, &[]);
+    extension(
+        &mut ext,
+        13,
+        &[
+            0, 16, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03, 0x08, 0x05, 0x05, 0x01, 0x08,
+            0x06, 0x06, 0x01,
+        ],
+    );
+    extension(&mut ext, 43, &[4, 0x03, 0x04, 0x03, 0x03]);
+    extension(&mut ext, 45, &[1, 1]);
+    let mut ks = Vec::with_capacity(38);
+    ks.extend_from_slice(&36u16.to_be_bytes());
+    ks.extend_from_slice(&[0x00, 0x1d, 0x00, 0x20]);
+    ks.extend_from_slice(&x25519_share);
+    extension(&mut ext, 51, &ks);
+    b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    b.extend_from_slice(&ext);
+    tls_record(22, 0x0301, &handshake(1, &b))
+}
+
+/// A TLS 1.3 ServerHello record (legacy version 0x0303, `session_id` echoed, `cipher` one of
+/// 0x1301..=0x1303) with the extensions supported_versions (0x0304) and key_share (X25519).
+/// What a TLS 1.3 server sends after it, encrypted extensions, certificate, verify and
+/// finished, travels in application-data records: see [`tls_app_data`].
+pub fn tls13_server_hello(
+    random: [u8; 32],
+    session_id: [u8; 32],
+    cipher: u16,
+    x25519_share: [u8; 32],
+) -> Vec<u8> {
+    let mut b = Vec::with_capacity(128);
+    b.extend_from_slice(&0x0303u16.to_be_bytes());
+    b.extend_from_slice(&random);
+    b.push(32);
+    b.extend_from_slice(&session_id);
+    b.extend_from_slice(&cipher.to_be_bytes());
+    b.push(0);
+    let mut ext = Vec::new();
+    extension(&mut ext, 43, &[0x03, 0x04]);
+    let mut ks = Vec::with_capacity(36);
+    ks.extend_from_slice(&[0x00, 0x1d, 0x00, 0x20]);
+    ks.extend_from_slice(&x25519_share);
+    extension(&mut ext, 51, &ks);
+    b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    b.extend_from_slice(&ext);
+    tls_record(22, 0x0303, &handshake(2, &b))
+}
+
+/// `len` bytes of ciphertext in application-data records (type 23, at most 2^14 bytes
+/// each), filled from `seed`.
+pub fn tls_app_data(seed: u32, len: usize) -> Vec<u8> {
+    let body = filler(seed, len);
+    let mut out = Vec::with_capacity(len + 5 * (len / 16384 + 1));
+    for chunk in body.chunks(16384) {
+        out.extend_from_slice(&tls_record(23, 0x0303, chunk));
+    }
+    out
+}
+
+/// Handshake messages (already framed, e.g. by [`tls_server_hello_msg`] and
+/// [`tls_certificate_msg`]) in as many handshake records of at most 2^14 bytes as they
+/// need; a message may straddle two records, as RFC 5246 allows.
+pub fn tls_handshake_records(messages: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(messages.len() + 10);
+    for chunk in messages.chunks(16384) {
+        out.extend_from_slice(&tls_record(22, 0x0303, chunk));
+    }
+    out
+}
+
+/// A TLS 1.2 Certificate handshake message carrying `chain` (DER certificates, leaf first).
+pub fn tls_certificate_msg(chain: &[Vec<u8>]) -> Vec<u8> {
+    handshake(11, &certificate_body(chain))
+}
+
+/// The body of a TLS 1.2 (or DTLS) Certificate message: the 24-bit length of the list,
+/// then each certificate with its 24-bit length.
+pub fn certificate_body(chain: &[Vec<u8>]) -> Vec<u8> {
+    let mut list = Vec::new();
+    for c in chain {
+        list.extend_from_slice(&(c.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(c);
+    }
+    let mut body = Vec::with_capacity(3 + list.len());
+    body.extend_from_slice(&(list.len() as u32).to_be_bytes()[1..]);
+    body.extend_from_slice(&list);
+    body
+}
+
+/// A TLS 1.2 ServerKeyExchange for ECDHE over X25519, signed with rsa_pss_rsae_sha256
+/// (the 256-byte signature is filler from `seed`).
+pub fn tls_server_key_exchange_msg(x25519_share: [u8; 32], seed: u32) -> Vec<u8> {
+    handshake(12, &server_key_exchange_body(x25519_share, seed))
+}
+
+/// The body of [`tls_server_key_exchange_msg`] (also a DTLS 1.2 ServerKeyExchange body).
+pub fn server_key_exchange_body(x25519_share: [u8; 32], seed: u32) -> Vec<u8> {
+    let mut b = vec![3, 0x00, 0x1d, 32];
+    b.extend_from_slice(&x25519_share);
+    b.extend_from_slice(&signed(0x0804, seed));
+    b
+}
+
+/// A digitally-signed struct: the signature scheme and a 256-byte filler signature.
+fn signed(scheme: u16, seed: u32) -> Vec<u8> {
+    let mut b = Vec::with_capacity(260);
+    b.extend_from_slice(&scheme.to_be_bytes());
+    b.extend_from_slice(&256u16.to_be_bytes());
+    b.extend_from_slice(&filler(seed, 256));
+    b
+}
+
+/// The body of a (D)TLS 1.2 CertificateRequest: certificate type rsa_sign, signature
+/// scheme rsa_pkcs1_sha256, no CA names.
+pub fn certificate_request_body() -> Vec<u8> {
+    vec![1, 1, 0, 2, 0x04, 0x01, 0, 0]
+}
+
+/// The body of a (D)TLS 1.2 CertificateVerify: rsa_pkcs1_sha256 and a filler signature.
+pub fn certificate_verify_body(seed: u32) -> Vec<u8> {
+    signed(0x0401, seed)
+}
+
+/// The body of an ECDHE ClientKeyExchange: the client's X25519 share.
+pub fn client_key_exchange_body(x25519_share: [u8; 32]) -> Vec<u8> {
+    let mut b = vec![32];
+    b.extend_from_slice(&x25519_share);
+    b
+}
+
+/// A TLS 1.2 ServerHelloDone handshake message.
+pub fn tls_server_hello_done_msg() -> Vec<u8> {
+    handshake(14, &[])
+}
+
+/// A TLS 1.2 ClientKeyExchange handshake message for ECDHE (the client's X25519 share).
+pub fn tls_client_key_exchange_msg(x25519_share: [u8; 32]) -> Vec<u8> {
+    handshake(16, &client_key_exchange_body(x25519_share))
+}
+
+/// A cleartext alert record (level 1 warning or 2 fatal, RFC 5246 description code).
+pub fn tls_alert(level: u8, description: u8) -> Vec<u8> {
+    tls_record(21, 0x0303, &[level, description])
+}
+
+// ---------------------------------------------------------------- X.509 (DER)
+
+/// A DER tag-length-value (definite length, short or long form).
+pub fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 4);
+    out.push(tag);
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes = (n as u32).to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (4 - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// An OBJECT IDENTIFIER from its arcs (the first two packed into one byte, the rest in
+/// base 128 with continuation bits).
+pub fn der_oid(arcs: &[u32]) -> Vec<u8> {
+    let mut body = vec![(arcs[0] * 40 + arcs[1]) as u8];
+    for &arc in &arcs[2..] {
+        let mut groups = vec![(arc & 0x7f) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            groups.push(0x80 | (rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        groups.reverse();
+        body.extend_from_slice(&groups);
+    }
+    der(0x06, &body)
+}
+
+/// Object identifiers used in the certificates, as arcs.
+pub mod oid {
+    /// id-at-commonName.
+    pub const CN: &[u32] = &[2, 5, 4, 3];
+    /// id-at-countryName.
+    pub const C: &[u32] = &[2, 5, 4, 6];
+    /// id-at-localityName.
+    pub const L: &[u32] = &[2, 5, 4, 7];
+    /// id-at-stateOrProvinceName.
+    pub const ST: &[u32] = &[2, 5, 4, 8];
+    /// id-at-organizationName.
+    pub const O: &[u32] = &[2, 5, 4, 10];
+    /// id-at-organizationalUnitName.
+    pub const OU: &[u32] = &[2, 5, 4, 11];
+    /// rsaEncryption.
+    pub const RSA: &[u32] = &[1, 2, 840, 113_549, 1, 1, 1];
+    /// sha256WithRSAEncryption.
+    pub const SHA256_RSA: &[u32] = &[1, 2, 840, 113_549, 1, 1, 11];
+    /// id-ce-subjectKeyIdentifier.
+    pub const SKI: &[u32] = &[2, 5, 29, 14];
+    /// id-ce-keyUsage.
+    pub const KEY_USAGE: &[u32] = &[2, 5, 29, 15];
+    /// id-ce-subjectAltName.
+    pub const SAN: &[u32] = &[2, 5, 29, 17];
+    /// id-ce-basicConstraints.
+    pub const BASIC_CONSTRAINTS: &[u32] = &[2, 5, 29, 19];
+    /// id-ce-authorityKeyIdentifier.
+    pub const AKI: &[u32] = &[2, 5, 29, 35];
+    /// id-ce-extKeyUsage.
+    pub const EXT_KEY_USAGE: &[u32] = &[2, 5, 29, 37];
+    /// id-kp-serverAuth.
+    pub const SERVER_AUTH: &[u32] = &[1, 3, 6, 1, 5, 5, 7, 3, 1];
+}
+
+/// A distinguished name, most significant part first: `(attribute oid, value)`.
+pub type DistinguishedName<'a> = &'a [(&'a [u32], &'a str)];
+
+/// The DER Name: one single-attribute RDN per part; countryName as PrintableString, the rest
+/// as UTF8String.
+pub fn der_name(parts: DistinguishedName<'_>) -> Vec<u8> {
+    let mut rdns = Vec::new();
+    for (attr, value) in parts {
+        let tag = if *attr == oid::C { 0x13 } else { 0x0c };
+        let atv = der(0x30, &[der_oid(attr), der(tag, value.as_bytes())].concat());
+        rdns.extend_from_slice(&der(0x31, &atv));
+    }
+    der(0x30, &rdns)
+}
+
+/// What an X.509 v3 certificate built by [`x509_certificate`] says.
+#[derive(Clone, Copy, Debug)]
+pub struct CertSpec<'a> {
+    /// Serial number (big-endian, positive: the first byte below 0x80).
+    pub serial: &'a [u8],
+    /// Issuer name.
+    pub issuer: DistinguishedName<'a>,
+    /// Subject name.
+    pub subject: DistinguishedName<'a>,
+    /// notBefore as UTCTime text, `YYMMDDHHMMSSZ`.
+    pub not_before: &'a str,
+    /// notAfter as UTCTime text.
+    pub not_after: &'a str,
+    /// DNS names of the subjectAltName extension (none: no extension).
+    pub dns_names: &'a [&'a str],
+    /// A CA certificate (basicConstraints cA, keyCertSign) rather than a server's.
+    pub ca: bool,
+    /// Seed of the subject's filler RSA key and key identifier.
+    pub key_seed: u32,
+    /// Seed of the issuer's key identifier (equal to `key_seed` when self-signed).
+    pub issuer_key_seed: u32,
+}
+
+fn x509_extension(id: &[u32], critical: bool, value: &[u8]) -> Vec<u8> {
+    let mut e = der_oid(id);
+    if critical {
+        e.extend_from_slice(&der(0x01, &[0xff]));
+    }
+    e.extend_from_slice(&der(0x04, value));
+    der(0x30, &e)
+}
+
+/// A DER X.509 v3 certificate with an RSA-2048 key and a sha256WithRSAEncryption signature
+/// whose modulus and signature are filler: it parses (x509-parser, openssl) and carries the
+/// names, validity and extensions of `spec`, but no signature verifies.
+pub fn x509_certificate(spec: &CertSpec<'_>) -> Vec<u8> {
+    let alg = der(0x30, &[der_oid(oid::SHA256_RSA), der(0x05, &[])].concat());
+    let validity = der(
+        0x30,
+        &[
+            der(0x17, spec.not_before.as_bytes()),
+            der(0x17, spec.not_after.as_bytes()),
+        ]
+        .concat(),
+    );
+    let mut modulus = vec![0u8];
+    modulus.extend_from_slice(&filler(spec.key_seed, 256));
+    modulus[1] |= 0x80;
+    modulus[256] |= 1;
+    let rsa_key = der(
+        0x30,
+        &[der(0x02, &modulus), der(0x02, &[0x01, 0x00, 0x01])].concat(),
+    );
+    let spki = der(
+        0x30,
+        &[
+            der(0x30, &[der_oid(oid::RSA), der(0x05, &[])].concat()),
+            der(0x03, &[&[0u8][..], &rsa_key].concat()),
+        ]
+        .concat(),
+    );
+    let mut exts = Vec::new();
+    if spec.ca {
+        exts.push(x509_extension(
+            oid::BASIC_CONSTRAINTS,
+            true,
+            &der(0x30, &der(0x01, &[0xff])),
+        ));
+        // digitalSignature, keyCertSign, cRLSign
+        exts.push(x509_extension(oid::KEY_USAGE, true, &der(0x03, &[1, 0x86])));
+    } else {
+        exts.push(x509_extension(
+            oid::BASIC_CONSTRAINTS,
+            true,
+            &der(0x30, &[]),
+        ));
+        // digitalSignature, keyEncipherment
+        exts.push(x509_extension(oid::KEY_USAGE, true, &der(0x03, &[5, 0xa0])));
+        exts.push(x509_extension(
+            oid::EXT_KEY_USAGE,
+            false,
+            &der(0x30, &der_oid(oid::SERVER_AUTH)),
+        ));
+    }
+    exts.push(x509_extension(
+        oid::SKI,
+        false,
+        &der(0x04, &filler(spec.key_seed ^ 0x5151, 20)),
+    ));
+    exts.push(x509_extension(
+        oid::AKI,
+        false,
+        &der(0x30, &der(0x80, &filler(spec.issuer_key_seed ^ 0x5151, 20))),
+    ));
+    if !spec.dns_names.is_empty() {
+        let names: Vec<u8> = spec
+            .dns_names
+            .iter()
+            .flat_map(|n| der(0x82, n.as_bytes()))
+            .collect();
+        exts.push(x509_extension(oid::SAN, false, &der(0x30, &names)));
+    }
+    let tbs = der(
+        0x30,
+        &[
+            der(0xa0, &der(0x02, &[2])),
+            der(0x02, spec.serial),
+            alg.clone(),
+            der_name(spec.issuer),
+            validity,
+            der_name(spec.subject),
+            spki,
+            der(0xa3, &der(0x30, &exts.concat())),
+        ]
+        .concat(),
+    );
+    let mut sig = vec![0u8];
+    sig.extend_from_slice(&filler(
+        spec.issuer_key_seed.wrapping_add(spec.key_seed),
+        256,
+    ));
+    der(0x30, &[tbs, alg, der(0x03, &sig)].concat())
 }
 
 // ---------------------------------------------------------------- MQTT, HTTP
@@ -1160,6 +1577,295 @@ pub fn http_response(status: u16, reason: &str, body: &str) -> Vec<u8> {
         body.len()
     )
     .into_bytes()
+}
+
+/// An HTTP/1.1 request: request line, `headers` in order, blank line, `body`.
+pub fn http_request(method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    http_message(&format!("{method} {target} HTTP/1.1"), headers, body)
+}
+
+/// An HTTP/1.1 response: status line, `headers` in order, blank line, `body`. A
+/// Content-Length header is added after the others unless the status is 101 or 304.
+pub fn http_reply(status: u16, reason: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let len = body.len().to_string();
+    let mut all = headers.to_vec();
+    if status != 101 && status != 304 {
+        all.push(("Content-Length", &len));
+    }
+    http_message(&format!("HTTP/1.1 {status} {reason}"), &all, body)
+}
+
+fn http_message(start: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(start.len() + 64 * headers.len() + body.len());
+    m.extend_from_slice(start.as_bytes());
+    m.extend_from_slice(b"\r\n");
+    for (k, v) in headers {
+        m.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    m.extend_from_slice(b"\r\n");
+    m.extend_from_slice(body);
+    m
+}
+
+/// A WebSocket frame (RFC 6455) with FIN set: opcode 1 text, 2 binary, 9 ping, 10 pong;
+/// `mask` given for frames from a client, which must mask.
+pub fn websocket_frame(opcode: u8, mask: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x80 | (opcode & 0x0f)];
+    let m = if mask.is_some() { 0x80 } else { 0 };
+    let n = payload.len();
+    if n < 126 {
+        f.push(m | n as u8);
+    } else if n <= 0xffff {
+        f.push(m | 126);
+        f.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        f.push(m | 127);
+        f.extend_from_slice(&(n as u64).to_be_bytes());
+    }
+    match mask {
+        Some(k) => {
+            f.extend_from_slice(&k);
+            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ k[i % 4]));
+        }
+        None => f.extend_from_slice(payload),
+    }
+    f
+}
+
+/// The Sec-WebSocket-Accept value for a client's Sec-WebSocket-Key (RFC 6455 §4.2.2):
+/// base64 of the SHA-1 of the key followed by the protocol's GUID.
+pub fn websocket_accept(key: &str) -> String {
+    let mut input = key.as_bytes().to_vec();
+    input.extend_from_slice(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &input);
+    base64(digest.as_ref())
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+pub fn base64(data: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[(v >> (18 - 6 * i) & 0x3f) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- SSH
+
+/// An unencrypted SSH binary packet (RFC 4253 §6) around `payload`, padded with at least 4
+/// bytes to a multiple of 8 (padding bytes from `seed`).
+pub fn ssh_packet(payload: &[u8], seed: u32) -> Vec<u8> {
+    let mut pad = 8 - (5 + payload.len()) % 8;
+    if pad < 4 {
+        pad += 8;
+    }
+    let mut p = Vec::with_capacity(5 + payload.len() + pad);
+    p.extend_from_slice(&((1 + payload.len() + pad) as u32).to_be_bytes());
+    p.push(pad as u8);
+    p.extend_from_slice(payload);
+    p.extend_from_slice(&filler(seed, pad));
+    p
+}
+
+/// An SSH_MSG_KEXINIT payload: the cookie, then the ten name-lists (`kex`, `host_key`,
+/// `cipher` and `mac` for both directions, compression "none" both ways, no languages),
+/// first_kex_packet_follows false and the reserved word.
+pub fn ssh_kexinit(
+    cookie: [u8; 16],
+    kex: &str,
+    host_key: &str,
+    cipher: &str,
+    mac: &str,
+) -> Vec<u8> {
+    let mut p = vec![20];
+    p.extend_from_slice(&cookie);
+    for list in [
+        kex, host_key, cipher, cipher, mac, mac, "none", "none", "", "",
+    ] {
+        p.extend_from_slice(&(list.len() as u32).to_be_bytes());
+        p.extend_from_slice(list.as_bytes());
+    }
+    p.push(0);
+    p.extend_from_slice(&[0, 0, 0, 0]);
+    p
+}
+
+fn ssh_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    out.extend_from_slice(s);
+}
+
+/// An SSH_MSG_KEX_ECDH_INIT payload (RFC 5656) with the client's curve25519 share.
+pub fn ssh_ecdh_init(share: [u8; 32]) -> Vec<u8> {
+    let mut p = vec![30];
+    ssh_string(&mut p, &share);
+    p
+}
+
+/// An SSH_MSG_KEX_ECDH_REPLY payload: an ssh-ed25519 host key, the server's curve25519
+/// share and an ssh-ed25519 signature (key and signature are filler from `seed`).
+pub fn ssh_ecdh_reply(share: [u8; 32], seed: u32) -> Vec<u8> {
+    let mut key = Vec::new();
+    ssh_string(&mut key, b"ssh-ed25519");
+    ssh_string(&mut key, &filler(seed, 32));
+    let mut sig = Vec::new();
+    ssh_string(&mut sig, b"ssh-ed25519");
+    ssh_string(&mut sig, &filler(seed ^ 0x5157, 64));
+    let mut p = vec![31];
+    ssh_string(&mut p, &key);
+    ssh_string(&mut p, &share);
+    ssh_string(&mut p, &sig);
+    p
+}
+
+// ---------------------------------------------------------------- CAPWAP, DTLS
+
+/// CAPWAP message element types (RFC 5415 §4.6) used by the fixtures.
+pub mod capwap_element {
+    /// AC Descriptor.
+    pub const AC_DESCRIPTOR: u16 = 1;
+    /// AC Name.
+    pub const AC_NAME: u16 = 4;
+    /// CAPWAP Control IPv4 Address.
+    pub const CONTROL_IPV4: u16 = 10;
+    /// Discovery Type.
+    pub const DISCOVERY_TYPE: u16 = 20;
+    /// Session ID.
+    pub const SESSION_ID: u16 = 35;
+    /// WTP Board Data.
+    pub const WTP_BOARD_DATA: u16 = 38;
+    /// WTP Frame Tunnel Mode.
+    pub const WTP_FRAME_TUNNEL_MODE: u16 = 41;
+    /// WTP MAC Type.
+    pub const WTP_MAC_TYPE: u16 = 44;
+}
+
+/// The 8-byte CAPWAP header (preamble version 0 type 0, HLEN 2 words, radio 0, wireless
+/// binding 802.11, T clear, K as given, no fragmentation).
+fn capwap_header(keep_alive: bool) -> Vec<u8> {
+    let bits: u32 = (2 << 19) | (1 << 9) | if keep_alive { 1 << 3 } else { 0 };
+    let mut h = vec![0x00];
+    h.extend_from_slice(&bits.to_be_bytes()[1..]);
+    h.extend_from_slice(&[0, 0, 0, 0]);
+    h
+}
+
+fn capwap_elements(elements: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut e = Vec::new();
+    for (t, v) in elements {
+        e.extend_from_slice(&t.to_be_bytes());
+        e.extend_from_slice(&(v.len() as u16).to_be_bytes());
+        e.extend_from_slice(v);
+    }
+    e
+}
+
+/// A clear CAPWAP control message (RFC 5415 §4.5): header, message type, sequence number,
+/// message element length (the bytes after the sequence number), flags 0, elements.
+pub fn capwap_control(message_type: u32, seq: u8, elements: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let e = capwap_elements(elements);
+    let mut m = capwap_header(false);
+    m.extend_from_slice(&message_type.to_be_bytes());
+    m.push(seq);
+    m.extend_from_slice(&((e.len() + 3) as u16).to_be_bytes());
+    m.push(0);
+    m.extend_from_slice(&e);
+    m
+}
+
+/// A data-channel keep-alive (RFC 5415 §4.4.1): the header with K set, the message element
+/// length (every byte after the CAPWAP header, itself included), and the Session ID
+/// element.
+pub fn capwap_keepalive(session_id: [u8; 16]) -> Vec<u8> {
+    let e = capwap_elements(&[(capwap_element::SESSION_ID, session_id.to_vec())]);
+    let mut m = capwap_header(true);
+    m.extend_from_slice(&((e.len() + 2) as u16).to_be_bytes());
+    m.extend_from_slice(&e);
+    m
+}
+
+/// A CAPWAP DTLS datagram: the DTLS preamble (version 0, type 1) and 3 reserved bytes,
+/// then `records` (see [`dtls_record`]).
+pub fn capwap_dtls(records: &[u8]) -> Vec<u8> {
+    let mut m = vec![0x01, 0, 0, 0];
+    m.extend_from_slice(records);
+    m
+}
+
+/// A DTLS 1.2 record (version 0xfefd) with its epoch and 48-bit sequence number.
+pub fn dtls_record(content_type: u8, epoch: u16, seq: u64, fragment: &[u8]) -> Vec<u8> {
+    let mut r = Vec::with_capacity(13 + fragment.len());
+    r.push(content_type);
+    r.extend_from_slice(&0xfefdu16.to_be_bytes());
+    r.extend_from_slice(&epoch.to_be_bytes());
+    r.extend_from_slice(&seq.to_be_bytes()[2..]);
+    r.extend_from_slice(&(fragment.len() as u16).to_be_bytes());
+    r.extend_from_slice(fragment);
+    r
+}
+
+/// A whole (unfragmented) DTLS handshake message: type, length, message sequence,
+/// fragment offset 0 and fragment length equal to the length, body.
+pub fn dtls_handshake(msg_type: u8, message_seq: u16, body: &[u8]) -> Vec<u8> {
+    let len = (body.len() as u32).to_be_bytes();
+    let mut h = vec![msg_type];
+    h.extend_from_slice(&len[1..]);
+    h.extend_from_slice(&message_seq.to_be_bytes());
+    h.extend_from_slice(&[0, 0, 0]);
+    h.extend_from_slice(&len[1..]);
+    h.extend_from_slice(body);
+    h
+}
+
+/// The body of a DTLS 1.2 ClientHello with `cookie` (empty on the first try), two ECDHE
+/// suites with AES-GCM and the extensions supported_groups and ec_point_formats.
+pub fn dtls_client_hello_body(random: [u8; 32], cookie: &[u8]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(96);
+    b.extend_from_slice(&0xfefdu16.to_be_bytes());
+    b.extend_from_slice(&random);
+    b.push(0);
+    b.push(cookie.len() as u8);
+    b.extend_from_slice(cookie);
+    b.extend_from_slice(&[0, 4, 0xc0, 0x2b, 0xc0, 0x2f, 1, 0]);
+    let mut ext = Vec::new();
+    extension(&mut ext, 10, &[0, 4, 0x00, 0x1d, 0x00, 0x17]);
+    extension(&mut ext, 11, &[1, 0]);
+    b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    b.extend_from_slice(&ext);
+    b
+}
+
+/// The body of a DTLS HelloVerifyRequest carrying `cookie`.
+pub fn dtls_hello_verify_body(cookie: &[u8]) -> Vec<u8> {
+    let mut b = vec![0xfe, 0xff, cookie.len() as u8];
+    b.extend_from_slice(cookie);
+    b
+}
+
+/// The body of a DTLS 1.2 ServerHello: new session id of 32 bytes, `cipher`, no
+/// compression, no extensions.
+pub fn dtls_server_hello_body(random: [u8; 32], session_id: [u8; 32], cipher: u16) -> Vec<u8> {
+    let mut b = Vec::with_capacity(72);
+    b.extend_from_slice(&0xfefdu16.to_be_bytes());
+    b.extend_from_slice(&random);
+    b.push(32);
+    b.extend_from_slice(&session_id);
+    b.extend_from_slice(&cipher.to_be_bytes());
+    b.push(0);
+    b
 }
 
 // ---------------------------------------------------------------- link-layer re-encoding
@@ -1387,6 +2093,73 @@ pub fn eth_to_wifi_data(frame: &[u8], bssid: Mac, to_ds: bool, seq: u16) -> Vec<
     f
 }
 
+/// The RSN element (id 48) a WPA2-Personal network advertises: version 1, CCMP group and
+/// pairwise ciphers, PSK key management, capabilities 0x000c (as in [`wifi_beacon`]).
+pub fn wifi_rsn_element() -> Vec<u8> {
+    let mut out = Vec::with_capacity(22);
+    let mut rsn = vec![1, 0, 0x00, 0x0f, 0xac, 0x04, 1, 0, 0x00, 0x0f, 0xac, 0x04];
+    rsn.extend_from_slice(&[1, 0, 0x00, 0x0f, 0xac, 0x02, 0x0c, 0x00]);
+    ie(&mut out, 48, &rsn);
+    out
+}
+
+/// Re-encodes an Ethernet frame as a protected (CCMP) QoS data frame, as a monitor capture
+/// of a WPA2 network shows it: the 802.11 header with the Protected bit, QoS control (TID
+/// 0), the 8-byte CCMP header with packet number `pn`, then ciphertext as long as the
+/// LLC/SNAP header and payload would be (filler) and an 8-byte MIC. Addresses as in
+/// [`eth_to_wifi_data`].
+pub fn eth_to_wifi_protected(frame: &[u8], bssid: Mac, to_ds: bool, seq: u16, pn: u64) -> Vec<u8> {
+    let e = split_ethernet(frame);
+    let mut f = if to_ds {
+        dot11_header(0x88, 0x41, bssid, e.src, e.dst, seq)
+    } else {
+        dot11_header(0x88, 0x42, e.dst, bssid, e.src, seq)
+    };
+    f.extend_from_slice(&0u16.to_le_bytes());
+    let pnb = pn.to_le_bytes();
+    f.extend_from_slice(&[pnb[0], pnb[1], 0, 0x20, pnb[2], pnb[3], pnb[4], pnb[5]]);
+    f.extend_from_slice(&filler(pn as u32 ^ u32::from(seq), 8 + e.payload.len()));
+    f.extend_from_slice(&filler(!(pn as u32), 8));
+    f
+}
+
+/// An EAPOL-Key frame (802.1X-2004, RSN descriptor, HMAC-SHA1/AES) of the WPA2 4-way
+/// handshake, `message` 1 to 4, to carry as the payload of an Ethernet frame with
+/// EtherType 0x888e. Messages 2 to 4 carry a MIC (filler from `seed`); message 2 carries
+/// the station's RSN element as key data, message 3 encrypted key data (filler).
+pub fn eapol_key(message: u8, replay_counter: u64, nonce: [u8; 32], seed: u32) -> Vec<u8> {
+    let (info, key_data): (u16, Vec<u8>) = match message {
+        1 => (0x008a, Vec::new()),
+        2 => (0x010a, wifi_rsn_element()),
+        3 => (0x13ca, filler(seed ^ 3, 56)),
+        _ => (0x030a, Vec::new()),
+    };
+    let mut k = vec![2];
+    k.extend_from_slice(&info.to_be_bytes());
+    let key_len: u16 = if message % 2 == 1 { 16 } else { 0 };
+    k.extend_from_slice(&key_len.to_be_bytes());
+    k.extend_from_slice(&replay_counter.to_be_bytes());
+    if message == 4 {
+        k.extend_from_slice(&[0; 32]);
+    } else {
+        k.extend_from_slice(&nonce);
+    }
+    k.extend_from_slice(&[0; 16]); // key IV
+    k.extend_from_slice(&[0; 8]); // key RSC
+    k.extend_from_slice(&[0; 8]); // reserved
+    if message == 1 {
+        k.extend_from_slice(&[0; 16]);
+    } else {
+        k.extend_from_slice(&filler(seed, 16));
+    }
+    k.extend_from_slice(&(key_data.len() as u16).to_be_bytes());
+    k.extend_from_slice(&key_data);
+    let mut p = vec![2, 3];
+    p.extend_from_slice(&(k.len() as u16).to_be_bytes());
+    p.extend_from_slice(&k);
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1600,5 +2373,134 @@ mod tests {
         assert_eq!(u16::from_le_bytes([r[2], r[3]]), 15);
         assert_eq!(u16::from_le_bytes([r[10], r[11]]), 2437);
         assert_eq!(channel_freq(13), 2472);
+    }
+
+    #[test]
+    fn websocket_accept_rfc6455_example() {
+        assert_eq!(
+            websocket_accept("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+        let f = websocket_frame(1, Some([1, 2, 3, 4]), b"hi");
+        assert_eq!(f, vec![0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]);
+        assert_eq!(
+            &websocket_frame(2, None, &[0; 200])[..4],
+            &[0x82, 126, 0, 200]
+        );
+    }
+
+    #[test]
+    fn der_lengths_and_oids() {
+        assert_eq!(der(4, &[7; 3]), vec![4, 3, 7, 7, 7]);
+        assert_eq!(&der(4, &[0; 200])[..3], &[4, 0x81, 200]);
+        assert_eq!(&der(4, &[0; 300])[..4], &[4, 0x82, 1, 44]);
+        // 1.2.840.113549.1.1.11
+        assert_eq!(
+            der_oid(oid::SHA256_RSA),
+            vec![6, 9, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 1, 0x0b]
+        );
+    }
+
+    #[test]
+    fn certificate_parses_with_x509_parser() {
+        use x509_parser::prelude::{FromDer, X509Certificate};
+        let issuer: &[(&[u32], &str)] = &[(oid::C, "NL"), (oid::O, "Test CA")];
+        let der = x509_certificate(&CertSpec {
+            serial: &[1, 2, 3],
+            issuer,
+            subject: &[(oid::CN, "a.example")],
+            not_before: "260101000000Z",
+            not_after: "270101000000Z",
+            dns_names: &["a.example", "b.example"],
+            ca: false,
+            key_seed: 1,
+            issuer_key_seed: 2,
+        });
+        let (rest, c) = X509Certificate::from_der(&der).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(c.issuer().to_string(), "C=NL, O=Test CA");
+        assert_eq!(c.subject().to_string(), "CN=a.example");
+        assert_eq!(c.validity().not_before.timestamp(), 1_767_225_600);
+        let san = c.subject_alternative_name().unwrap().unwrap();
+        assert_eq!(san.value.general_names.len(), 2);
+        assert!(!c.is_ca());
+        let msg = tls_certificate_msg(std::slice::from_ref(&der));
+        assert_eq!(msg[0], 11);
+        assert_eq!(msg.len(), 4 + 3 + 3 + der.len());
+    }
+
+    #[test]
+    fn tls13_hellos_carry_supported_versions() {
+        let ch = tls13_client_hello("x.example", &["h2"], [1; 32], [2; 32], [3; 32]);
+        let rec_len = usize::from(u16::from_be_bytes([ch[3], ch[4]]));
+        assert_eq!(rec_len + 5, ch.len());
+        assert!(ch.windows(7).any(|w| w == [0, 43, 0, 5, 4, 3, 4]));
+        let sh = tls13_server_hello([4; 32], [2; 32], 0x1301, [5; 32]);
+        assert_eq!(sh[5], 2);
+        assert!(sh.windows(6).any(|w| w == [0, 43, 0, 2, 3, 4]));
+        assert_eq!(tls_alert(2, 40), vec![21, 3, 3, 0, 2, 2, 40]);
+        let recs = tls_handshake_records(&[0u8; 20_000]);
+        assert_eq!(recs.len(), 20_000 + 10);
+        assert_eq!(&recs[..5], &[22, 3, 3, 0x40, 0]);
+    }
+
+    #[test]
+    fn capwap_and_dtls_layouts() {
+        let k = capwap_keepalive([9; 16]);
+        assert_eq!(&k[..4], &[0, 0x10, 0x02, 0x08]);
+        assert_eq!(u16::from_be_bytes([k[8], k[9]]) as usize, k.len() - 8);
+        let c = capwap_control(1, 7, &[(20, vec![1])]);
+        assert_eq!(&c[8..16], &[0, 0, 0, 1, 7, 0, 8, 0]);
+        let r = dtls_record(22, 1, 5, &[0xaa]);
+        assert_eq!(r, vec![22, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 5, 0, 1, 0xaa]);
+        let h = dtls_handshake(1, 2, &[7; 3]);
+        assert_eq!(h, vec![1, 0, 0, 3, 0, 2, 0, 0, 0, 0, 0, 3, 7, 7, 7]);
+        assert_eq!(capwap_dtls(&r)[..4], [1, 0, 0, 0]);
+    }
+
+    #[test]
+    fn eapol_and_protected_frames() {
+        let m2 = eapol_key(2, 1, [7; 32], 9);
+        assert_eq!(&m2[..2], &[2, 3]);
+        assert_eq!(
+            usize::from(u16::from_be_bytes([m2[2], m2[3]])) + 4,
+            m2.len()
+        );
+        assert_eq!(u16::from_be_bytes([m2[5], m2[6]]), 0x010a);
+        assert_eq!(&m2[m2.len() - 22..m2.len() - 20], &[48, 20]);
+        let ip = Ip::V4(Ipv4::new(A, B));
+        let f = ethernet(
+            [2; 6],
+            [4; 6],
+            Vlan::Untagged,
+            ip.ethertype(),
+            &ip.udp(1, 2, b"x"),
+        );
+        let w = eth_to_wifi_protected(&f, [9; 6], true, 3, 0x0102);
+        assert_eq!(&w[..2], &[0x88, 0x41]);
+        assert_eq!(&w[26..30], &[0x02, 0x01, 0, 0x20]);
+        assert_eq!(w.len(), 24 + 2 + 8 + 8 + (f.len() - 14) + 8);
+    }
+
+    #[test]
+    fn ssh_packets_are_padded_to_eight() {
+        let k = ssh_kexinit(
+            [0; 16],
+            "curve25519-sha256",
+            "ssh-ed25519",
+            "aes128-ctr",
+            "hmac-sha2-256",
+        );
+        let p = ssh_packet(&k, 1);
+        assert_eq!(p.len() % 8, 0);
+        assert!(p[4] >= 4);
+        assert_eq!(
+            u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as usize,
+            p.len() - 4
+        );
+        let r = ssh_ecdh_reply([1; 32], 2);
+        assert_eq!(r.len(), 1 + 4 + 51 + 4 + 32 + 4 + 83);
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod build;
 pub mod scenarios;
+pub mod sites;
 pub mod writer;
 
 pub use scenarios::{all, Fixture};

@@ -107,6 +107,7 @@ pub fn all() -> Vec<Fixture> {
         "merge pair, odd seconds: the other halves of merge-a's conversations",
         b,
     ));
+    v.extend(super::sites::all());
     v.extend(hostile());
     v
 }
