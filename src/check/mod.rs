@@ -48,6 +48,12 @@ pub struct Checked {
 /// Identifies the device and runs its profile's checks (or the checks that
 /// need no profile).
 pub fn check_device(ctx: &Context<'_>, dev: &DeviceReport) -> Checked {
+    let mut c = check(ctx, dev);
+    c.findings = merge_repeats(std::mem::take(&mut c.findings));
+    c
+}
+
+fn check(ctx: &Context<'_>, dev: &DeviceReport) -> Checked {
     match identify(ctx.profiles, dev) {
         Some(m) => {
             let Some(profile) = ctx.profiles.profiles.get(m.index) else {
@@ -59,5 +65,79 @@ pub fn check_device(ctx: &Context<'_>, dev: &DeviceReport) -> Checked {
             c
         }
         None => rules::unprofiled(ctx, dev),
+    }
+}
+
+/// Evidence frames kept on a merged finding.
+const MAX_EVIDENCE: usize = 8;
+
+/// One finding per problem: the same failure seen in several sessions (two
+/// TLS handshakes refused alike, two CONNECTs rejected) is one finding with
+/// its count, time span and frames.
+pub fn merge_repeats(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        let same = out.iter_mut().find(|o| {
+            (
+                o.kind,
+                &o.requirement,
+                o.remote_ip,
+                o.port,
+                o.how,
+                &o.name,
+                o.code,
+            ) == (
+                f.kind,
+                &f.requirement,
+                f.remote_ip,
+                f.port,
+                f.how,
+                &f.name,
+                f.code,
+            ) && o.severity == f.severity
+        });
+        match same {
+            Some(o) => {
+                o.count += f.count;
+                o.first_seen = o.first_seen.min(f.first_seen);
+                o.last_seen = o.last_seen.max(f.last_seen);
+                for e in f.evidence {
+                    if o.evidence.len() < MAX_EVIDENCE && !o.evidence.contains(&e) {
+                        o.evidence.push(e);
+                    }
+                }
+                o.evidence.sort();
+            }
+            None => out.push(f),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Evidence, Kind, Severity};
+
+    #[test]
+    fn repeats_merge_into_one_finding() {
+        let mk = |frame: u64, ts: i64| {
+            let mut f = Finding::new(Kind::TlsFailure, Severity::Error, "aa".into(), "m".into());
+            f.port = Some(443);
+            f.how = Some("alert");
+            f.first_seen = ts;
+            f.last_seen = ts;
+            f.evidence = vec![Evidence { file: 0, frame }];
+            f
+        };
+        let mut other = mk(9, 5);
+        other.port = Some(8443);
+        let out = merge_repeats(vec![mk(42, 20), mk(61, 10), other]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].count, 2);
+        assert_eq!((out[0].first_seen, out[0].last_seen), (10, 20));
+        let frames: Vec<u64> = out[0].evidence.iter().map(|e| e.frame).collect();
+        assert_eq!(frames, [42, 61]);
+        assert_eq!(out[1].port, Some(8443));
     }
 }

@@ -526,6 +526,13 @@ fn egress(
         Eval::unseen(format!(
             "{where_}: only seen mid-stream in one direction, so the outcome is unknown"
         ))
+    } else if let Some(d) = dev.destinations.iter().find(|d| {
+        one_way && d.name.is_none() && d.proto == proto.as_str() && ports.contains(&d.port)
+    }) {
+        Eval::unseen(format!(
+            "{pr} {} attempted to {}, whose name the capture cannot show (only the device's own packets are in it, no DNS answer)",
+            d.port, d.ip
+        ))
     } else {
         Eval::unseen(format!(
             "{pr} {pt} to {}: not attempted in the capture",
@@ -723,7 +730,10 @@ fn ntp_check(
                     caveat = "DHCP offers no NTP server (option 42)".into();
                     accepted.extend(dev.ntp.iter());
                 }
-                _ => accepted.extend(dev.ntp.iter()),
+                _ => {
+                    label = "NTP (no DHCP exchange seen, so any server)".into();
+                    accepted.extend(dev.ntp.iter());
+                }
             }
         }
     }
@@ -836,6 +846,11 @@ fn ntp_check(
     } else if !accepted.is_empty() {
         e.evidence =
             format!("requests to {label} were still within their timeout when the capture ended");
+    } else if one_way && !dev.ntp.is_empty() {
+        e.evidence = format!(
+            "NTP requests to {} seen; which name they are and whether they are answered cannot be seen (only the device's own packets are in the capture)",
+            dev.ntp.keys().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+        );
     } else if !dev.ntp.is_empty() {
         e.evidence = format!(
             "the device used other NTP servers ({}), not {label}",
@@ -1297,7 +1312,13 @@ fn unexpected(
 ) -> Vec<Pending> {
     let mut out = Vec::new();
     let mut extra = 0usize;
+    // Without the DNS answers a one-way capture cannot name a destination,
+    // so it cannot tell listed from unlisted.
+    let one_way = one_way(dev);
     for d in &dev.destinations {
+        if one_way && d.name.is_none() {
+            continue;
+        }
         if is_local_scope(&d.ip) || matches!(d.port, 53 | 67 | 68 | 123 | 5353 | 1900 | 853) {
             continue;
         }
@@ -1390,8 +1411,7 @@ pub fn profiled(ctx: &Context<'_>, p: &Profile, dev: &DeviceReport) -> Checked {
         evals.push(s.unwrap_or_else(|| Eval::unseen("")));
     }
     let mut out = Checked::default();
-    let mut chain: Vec<String> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
+    let mut broken: Vec<(u8, String)> = Vec::new();
     // Verdicts, with the alternatives of each group known.
     let works: Vec<Option<bool>> = evals.iter().map(|e| e.works).collect();
     for (i, (req, e)) in p.requirements.iter().zip(evals).enumerate() {
@@ -1433,18 +1453,23 @@ pub fn profiled(ctx: &Context<'_>, p: &Profile, dev: &DeviceReport) -> Checked {
             }
             out.findings.push(pf.finding);
         }
-        if let Some(b) = &e.broke {
-            let text = match (&req.impact, status) {
-                (Some(impact), Status::Fail) => format!("{b} → {impact}"),
-                (Some(impact), Status::Warn) if carrier.is_none() => format!("{b} ({impact})"),
-                _ => b.clone(),
+        if let (Some(b), Status::Fail | Status::Warn) = (&e.broke, status) {
+            let rank = match (&req.check, status) {
+                (Check::Dhcp, _) => 0,
+                (Check::Dns, _) => 1,
+                (Check::Egress { .. }, Status::Fail) => 2,
+                (Check::Egress { .. }, _) => 3,
+                _ => 4,
             };
-            if matches!(status, Status::Fail | Status::Warn) {
-                match req.check {
-                    Check::Egress { .. } | Check::Dns | Check::Dhcp => chain.push(text),
-                    _ => notes.push(text),
-                }
-            }
+            let text = match (&req.impact, carrier) {
+                (_, Some(c)) if status == Status::Warn => format!("{b} ({} carries it)", c.id),
+                // A possible static address breaks nothing yet.
+                _ if e.status.is_some() => b.clone(),
+                (Some(impact), _) if rank <= 2 => format!("{b} → {impact}"),
+                (Some(impact), _) => format!("{b} ({impact})"),
+                (None, _) => b.clone(),
+            };
+            broken.push((rank, text));
         }
         out.requirements.push(RequirementReport {
             id: req.id.clone(),
@@ -1474,7 +1499,12 @@ pub fn profiled(ctx: &Context<'_>, p: &Profile, dev: &DeviceReport) -> Checked {
         {
             continue;
         }
-        if d.outcomes.ok == 0 && !ow {
+        let covered = p.requirements.iter().any(|r| match r.check {
+            Check::Ntp { .. } => d.port == 123,
+            Check::Dns => d.port == 53,
+            _ => false,
+        });
+        if d.outcomes.ok == 0 && !ow && !covered {
             if let Some((how, n)) = failure(d) {
                 let mut f = blocked(dev, d, how, n);
                 f.message = f.message.replace(
@@ -1486,26 +1516,26 @@ pub fn profiled(ctx: &Context<'_>, p: &Profile, dev: &DeviceReport) -> Checked {
             }
         }
     }
-    out.summary = Some(summary(&out.requirements, p, chain, notes, ow));
+    out.summary = Some(summary(&out.requirements, p, broken, ow));
     out
 }
 
 /// "DHCP ok → DNS ok → TCP 8883 to X silently dropped → cloud unreachable;
-/// NTP never answered (the charger has no clock: cloud login will fail)".
+/// NTP never answered (the charger has no clock: cloud login will fail)":
+/// what works on the way out, the first thing that breaks with what it
+/// costs, then the other failures.
 fn summary(
     reqs: &[RequirementReport],
     p: &Profile,
-    chain: Vec<String>,
-    notes: Vec<String>,
+    mut broken: Vec<(u8, String)>,
     one_way: bool,
 ) -> String {
     let status_of = |kind: &str| {
         p.requirements
             .iter()
             .zip(reqs)
-            .filter(|(r, _)| r.check.kind() == kind)
+            .find(|(r, _)| r.check.kind() == kind)
             .map(|(_, s)| s.status)
-            .next()
     };
     let mut steps: Vec<String> = Vec::new();
     if status_of("dhcp") == Some("pass") {
@@ -1514,46 +1544,38 @@ fn summary(
     if status_of("dns") == Some("pass") {
         steps.push("DNS ok".into());
     }
-    let egress_total = p
-        .requirements
-        .iter()
-        .zip(reqs)
-        .filter(|(r, _)| r.check.kind() == "egress")
-        .count();
-    let egress_pass = p
-        .requirements
-        .iter()
-        .zip(reqs)
-        .filter(|(r, s)| r.check.kind() == "egress" && s.status == "pass")
-        .count();
-    let broken = !chain.is_empty();
-    steps.extend(chain);
-    if !broken {
-        if egress_pass > 0 {
-            steps.push(format!(
-                "{egress_pass} of {egress_total} destinations reached"
-            ));
-        } else if egress_total > 0 {
-            steps.push("no listed destination attempted".into());
+    broken.sort_by_key(|(rank, _)| *rank);
+    let mut rest = broken.into_iter().map(|(_, t)| t);
+    match rest.next() {
+        Some(first) => steps.push(first),
+        None => {
+            let (mut total, mut pass) = (0, 0);
+            for (r, s) in p.requirements.iter().zip(reqs) {
+                if r.check.kind() == "egress" && r.required {
+                    total += 1;
+                    pass += usize::from(s.status == "pass");
+                }
+            }
+            if pass > 0 {
+                steps.push(format!("{pass} of {total} required destinations reached"));
+            } else if total > 0 && !one_way {
+                steps.push("no required destination attempted".into());
+            }
         }
     }
-    let mut s = steps.join(" → ");
-    if !notes.is_empty() {
-        if !s.is_empty() {
-            s.push_str("; ");
-        }
-        s.push_str(&notes.join("; "));
-    }
+    let mut parts = vec![steps.join(" → ")];
+    parts.extend(rest);
     let unseen = reqs.iter().filter(|r| r.status == "not_observed").count();
     if one_way {
-        s.push_str("; only the device's own packets are in the capture (one-way mirror?): replies cannot be judged");
+        parts.push("only the device's own packets are in the capture (one-way mirror?): replies cannot be judged".into());
     } else if unseen > 0 {
-        s.push_str(&format!("; {unseen} requirement(s) not observed"));
+        parts.push(format!("{unseen} requirement(s) not observed"));
     }
-    if s.is_empty() {
-        s = "nothing to judge in the capture".into();
+    parts.retain(|p| !p.is_empty());
+    if parts.is_empty() {
+        return "nothing to judge in the capture".into();
     }
-    s
+    parts.join("; ")
 }
 
 /// Findings that need no profile: DHCP failures (warning), and failed

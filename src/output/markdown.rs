@@ -60,7 +60,11 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for d in &r.devices {
-        if d.destinations.is_empty() && d.requirements.is_empty() && d.names.is_empty() {
+        if d.destinations.is_empty()
+            && d.requirements.is_empty()
+            && d.names.is_empty()
+            && d.wifi.is_none()
+        {
             continue;
         }
         writeln!(w)?;
@@ -76,6 +80,24 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         if let Some(s) = &d.summary {
             writeln!(w)?;
             writeln!(w, "**Summary:** {}", cell(s))?;
+        }
+        if let Some(wifi) = &d.wifi {
+            writeln!(w)?;
+            writeln!(
+                w,
+                "WiFi: {} {} (BSSID {}), channel {}{}",
+                if wifi.access_point {
+                    "access point of"
+                } else {
+                    "on"
+                },
+                cell(wifi.ssid.as_deref().unwrap_or("(hidden)")),
+                wifi.bssid.as_deref().unwrap_or("?"),
+                wifi.channel
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                wifi.band.map(|b| format!(", {b}")).unwrap_or_default()
+            )?;
         }
         if !d.names.is_empty() {
             writeln!(w)?;

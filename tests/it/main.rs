@@ -8,3 +8,4 @@ mod pipeline;
 mod profiles;
 mod protocols;
 mod real_captures;
+mod sites;
