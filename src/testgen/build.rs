@@ -1021,13 +1021,27 @@ pub fn tls_client_hello(
     const SUITES: [u16; 9] = [
         0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009c, 0x002f, 0x00ff,
     ];
-    let mut b = Vec::with_capacity(256);
+    client_hello(sni, alpn, random, session_id, &SUITES, None)
+}
+
+/// The ClientHello both builders share; `tls13_share` adds encrypt_then_mac,
+/// supported_versions, psk_key_exchange_modes and key_share, and drops
+/// renegotiation_info.
+fn client_hello(
+    sni: &str,
+    alpn: &[&str],
+    random: [u8; 32],
+    session_id: [u8; 32],
+    suites: &[u16],
+    tls13_share: Option<[u8; 32]>,
+) -> Vec<u8> {
+    let mut b = Vec::with_capacity(320);
     b.extend_from_slice(&0x0303u16.to_be_bytes());
     b.extend_from_slice(&random);
     b.push(32);
     b.extend_from_slice(&session_id);
-    b.extend_from_slice(&((SUITES.len() * 2) as u16).to_be_bytes());
-    for s in SUITES {
+    b.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
+    for s in suites {
         b.extend_from_slice(&s.to_be_bytes());
     }
     b.extend_from_slice(&[1, 0]);
@@ -1039,6 +1053,9 @@ pub fn tls_client_hello(
     if !alpn.is_empty() {
         extension(&mut ext, 16, &alpn_ext(alpn));
     }
+    if tls13_share.is_some() {
+        extension(&mut ext, 22, &[]);
+    }
     extension(&mut ext, 23, &[]);
     extension(
         &mut ext,
@@ -1048,7 +1065,18 @@ pub fn tls_client_hello(
             0x06, 0x06, 0x01,
         ],
     );
-    extension(&mut ext, 0xff01, &[0]);
+    match tls13_share {
+        None => extension(&mut ext, 0xff01, &[0]),
+        Some(share) => {
+            extension(&mut ext, 43, &[4, 0x03, 0x04, 0x03, 0x03]);
+            extension(&mut ext, 45, &[1, 1]);
+            let mut ks = Vec::with_capacity(38);
+            ks.extend_from_slice(&36u16.to_be_bytes());
+            ks.extend_from_slice(&[0x00, 0x1d, 0x00, 0x20]);
+            ks.extend_from_slice(&share);
+            extension(&mut ext, 51, &ks);
+        }
+    }
     b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
     b.extend_from_slice(&ext);
     tls_record(22, 0x0301, &handshake(1, &b))
@@ -1132,44 +1160,7 @@ pub fn tls13_client_hello(
     const SUITES: [u16; 9] = [
         0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
     ];
-    let mut b = Vec::with_capacity(320);
-    b.extend_from_slice(&0x0303u16.to_be_bytes());
-    b.extend_from_slice(&random);
-    b.push(32);
-    b.extend_from_slice(&session_id);
-    b.extend_from_slice(&((SUITES.len() * 2) as u16).to_be_bytes());
-    for s in SUITES {
-        b.extend_from_slice(&s.to_be_bytes());
-    }
-    b.extend_from_slice(&[1, 0]);
-    let mut ext = Vec::new();
-    extension(&mut ext, 0, &sni_ext(sni));
-    extension(&mut ext, 11, &[1, 0]);
-    extension(&mut ext, 10, &[0, 6, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]);
-    extension(&mut ext, 35, &[]);
-    if !alpn.is_empty() {
-        extension(&mut ext, 16, &alpn_ext(alpn));
-    }
-    extension(&mut ext, 22, &[]);
-    extension(&mut ext, 23, &[]);
-    extension(
-        &mut ext,
-        13,
-        &[
-            0, 16, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03, 0x08, 0x05, 0x05, 0x01, 0x08,
-            0x06, 0x06, 0x01,
-        ],
-    );
-    extension(&mut ext, 43, &[4, 0x03, 0x04, 0x03, 0x03]);
-    extension(&mut ext, 45, &[1, 1]);
-    let mut ks = Vec::with_capacity(38);
-    ks.extend_from_slice(&36u16.to_be_bytes());
-    ks.extend_from_slice(&[0x00, 0x1d, 0x00, 0x20]);
-    ks.extend_from_slice(&x25519_share);
-    extension(&mut ext, 51, &ks);
-    b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    b.extend_from_slice(&ext);
-    tls_record(22, 0x0301, &handshake(1, &b))
+    client_hello(sni, alpn, random, session_id, &SUITES, Some(x25519_share))
 }
 
 /// A TLS 1.3 ServerHello record (legacy version 0x0303, `session_id` echoed, `cipher` one of

@@ -112,7 +112,7 @@ pub fn all() -> Vec<Fixture> {
     v
 }
 
-fn fx(name: &'static str, description: &'static str, bytes: Vec<u8>) -> Fixture {
+pub(super) fn fx(name: &'static str, description: &'static str, bytes: Vec<u8>) -> Fixture {
     Fixture {
         name,
         description,

@@ -110,13 +110,7 @@ pub fn all() -> Vec<Fixture> {
     ]
 }
 
-fn fixture(name: &'static str, description: &'static str, bytes: Vec<u8>) -> Fixture {
-    Fixture {
-        name,
-        description,
-        bytes,
-    }
-}
+use super::scenarios::fx as fixture;
 
 // ---------------------------------------------------------------- time
 
