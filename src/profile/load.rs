@@ -42,11 +42,18 @@ pub const MAX_FILES: usize = 1024;
 /// The built-in profiles. They are tested to load; an error here would be a
 /// build defect, reported like any bad profile.
 pub fn builtin() -> Result<ProfileSet, ProfileErrors> {
-    collect(
-        BUILTIN
-            .iter()
-            .map(|(f, s)| (f.to_string(), Ok(s.to_string()))),
-    )
+    // Parsed once per process (a fraction of a millisecond), then cloned.
+    static PARSED: std::sync::OnceLock<Result<ProfileSet, ProfileErrors>> =
+        std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            collect(
+                BUILTIN
+                    .iter()
+                    .map(|(f, s)| (f.to_string(), Ok(s.to_string()))),
+            )
+        })
+        .clone()
 }
 
 /// Every `*.toml` file in `dir`, checked; all errors are returned.
