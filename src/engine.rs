@@ -133,6 +133,24 @@ impl Engine {
         *self.stats.undecodable_reasons.entry(reason).or_default() += 1;
     }
 
+    /// The report as it stands now, for a capture still running: a copy of
+    /// the inventory with every open flow summarised as if the capture
+    /// ended at the last frame seen (attempts within their timeout stay
+    /// pending). The engine itself is not changed, so a snapshot taken at
+    /// the end equals the final report of the same frames.
+    pub fn snapshot(
+        &self,
+        files: &[String],
+        problems: Vec<String>,
+        checks: crate::report::Checks<'_>,
+    ) -> crate::report::Report {
+        let mut inv = self.inventory.clone();
+        for flow in self.flows.iter() {
+            crate::flow::FlowSink::flow_ended(&mut inv, flow, crate::flow::EndReason::CaptureEnd);
+        }
+        crate::report::build_with(self, &inv, files, problems, checks)
+    }
+
     /// Ends the run: every flow still open is summarised.
     pub fn finish(&mut self) {
         let end = self.stats.last_ts.unwrap_or(0);

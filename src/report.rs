@@ -181,7 +181,18 @@ pub fn build(
     problems: Vec<String>,
     checks: Checks<'_>,
 ) -> Report {
-    let inv = &engine.inventory;
+    build_with(engine, &engine.inventory, files, problems, checks)
+}
+
+/// [`build`] from an inventory other than the engine's own (a snapshot
+/// with the open flows summarised, for a running capture).
+pub fn build_with(
+    engine: &Engine,
+    inv: &Inventory,
+    files: &[String],
+    problems: Vec<String>,
+    checks: Checks<'_>,
+) -> Report {
     let mut devices = Vec::new();
     let mut macs: Vec<_> = inv.macs.iter().collect();
     macs.sort_by_key(|(m, _)| **m);

@@ -173,7 +173,7 @@ pub const UDP_ANSWER_WINDOW: Nanos = 5_000_000_000;
 pub type Destinations = BTreeMap<(u8, IpAddr, u16), Destination>;
 
 /// The inventory of everything seen, devices decided at report time.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Inventory {
     pub macs: HashMap<Mac, MacObservation>,
     /// Client (MAC, IP) → destinations, filled as flows end.

@@ -533,3 +533,47 @@ fn the_sample_markdown_report_is_current() {
         "regenerate with: egresswatch analyze --format markdown -o fixtures/report-site-zaptec-broken.md fixtures/site-zaptec-broken.pcap fixtures/site-zaptec-broken-wifi.pcap"
     );
 }
+
+#[test]
+fn a_snapshot_at_the_end_gives_the_final_verdicts() {
+    // What a live sensor shows after the last frame is what analyze says.
+    use egresswatch::capture::merge::Merge;
+    use egresswatch::engine::{Engine, EngineConfig};
+    let profiles = egresswatch::profile::builtin().unwrap();
+    let site = egresswatch::profile::Site::default();
+    let checks = egresswatch::report::Checks {
+        profiles: &profiles,
+        site: &site,
+    };
+    for s in SCENARIOS {
+        let paths: Vec<_> = s.files.iter().map(|f| fixture(f)).collect();
+        let mut merge = Merge::open(&paths).unwrap();
+        let mut engine = Engine::new(EngineConfig::default());
+        while let Some(frame) = merge.next_frame() {
+            engine.process(&frame);
+        }
+        let live = engine.snapshot(&[], Vec::new(), checks);
+        let done = run(s.files);
+        let key = |r: &Report| -> Vec<String> {
+            r.findings
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {} {:?} {:?} {}",
+                        f.kind.as_str(),
+                        f.device,
+                        f.how,
+                        f.port,
+                        f.count
+                    )
+                })
+                .chain(r.devices.iter().flat_map(|d| {
+                    d.requirements
+                        .iter()
+                        .map(move |q| format!("{} {} {}", d.id(), q.id, q.status))
+                }))
+                .collect()
+        };
+        assert_eq!(key(&live), key(&done), "{:?}", s.files);
+    }
+}
