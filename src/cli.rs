@@ -22,6 +22,27 @@ pub enum Command {
     /// The expected egress profiles: list them, show one, check a folder.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+    /// Write a draft profile from what one device did in a capture.
+    Learn(LearnArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LearnArgs {
+    /// Capture files (pcap or pcapng); together they are one site.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The device: its MAC address (or its IP where it has none).
+    #[arg(long, value_name = "MAC")]
+    pub device: String,
+    /// The new profile's id (default: from its hostname or MAC).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// Write the profile to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only frames matching this BPF expression (tcpdump syntax).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use egresswatch::analyze::{self, Progress};
-use egresswatch::cli::{AnalyzeArgs, Cli, Command, FailOn, ProfilesCommand};
+use egresswatch::cli::{AnalyzeArgs, Cli, Command, FailOn, LearnArgs, ProfilesCommand};
 use egresswatch::finding::Severity;
 use egresswatch::output;
 use egresswatch::profile::{self, ProfileErrors, ProfileSet, Site};
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => run_analyze(args),
         Command::Profiles(cmd) => run_profiles(cmd),
+        Command::Learn(args) => run_learn(args),
     };
     match result {
         Ok(code) => code,
@@ -89,6 +90,37 @@ fn run_profiles(cmd: ProfilesCommand) -> Result<ExitCode, String> {
         },
     }
     w.flush().map_err(io)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_learn(args: LearnArgs) -> Result<ExitCode, String> {
+    let opts = analyze::Options {
+        files: args.files.clone(),
+        filter: args.filter.clone(),
+        ..Default::default()
+    };
+    let report = analyze::run(&opts, &mut |_| {}).map_err(|e| e.to_string())?;
+    let want = args.device.to_ascii_lowercase().replace('-', ":");
+    let Some(dev) = report.devices.iter().find(|d| d.id() == want) else {
+        return Err(format!(
+            "--device {}: no such device in {} (devices: {})",
+            args.device,
+            report.capture.files.join(", "),
+            report
+                .devices
+                .iter()
+                .map(|d| d.id())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    };
+    let text = profile::learn::learn(dev, args.id.as_deref(), &report.capture.files.join(", "));
+    match &args.output {
+        None => print!("{text}"),
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -83,6 +83,16 @@ pub struct RequirementReport {
     pub cite: String,
 }
 
+/// What a profiled device did against what its profile documents.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProfileDiff {
+    /// Internet destinations it reached that no requirement lists
+    /// (not given for software on general-purpose computers).
+    pub seen_not_documented: Vec<String>,
+    /// Egress requirements it never attempted in the capture.
+    pub documented_not_seen: Vec<String>,
+}
+
 /// Connections others made to a device (its services, as reached).
 #[derive(Debug, Clone, Serialize)]
 pub struct InboundReport {
@@ -141,6 +151,9 @@ pub struct DeviceReport {
     pub inbound: Vec<InboundReport>,
     /// The chain of what works and what breaks, for a profiled device.
     pub summary: Option<String>,
+    /// Its traffic against its profile: seen but not documented,
+    /// documented but never seen.
+    pub profile_diff: Option<ProfileDiff>,
     #[serde(skip)]
     pub key: Option<DeviceKey>,
     #[serde(skip)]
@@ -229,6 +242,7 @@ pub fn build_with(
         d.identified_by = c.identified_by;
         d.requirements = c.requirements;
         d.summary = c.summary;
+        d.profile_diff = c.diff;
         findings.extend(c.findings);
     }
     sort_findings(&mut findings);
@@ -318,6 +332,7 @@ fn device_report(
         destinations,
         inbound: Vec::new(),
         summary: None,
+        profile_diff: None,
         key,
         first_frame: Some(Evidence::from(obs.first_frame)),
     }

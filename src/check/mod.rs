@@ -43,6 +43,8 @@ pub struct Checked {
     pub requirements: Vec<RequirementReport>,
     pub findings: Vec<Finding>,
     pub summary: Option<String>,
+    /// The device's traffic against its profile's destinations.
+    pub diff: Option<crate::report::ProfileDiff>,
 }
 
 /// Identifies the device and runs its profile's checks (or the checks that

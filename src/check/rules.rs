@@ -1481,8 +1481,37 @@ pub fn profiled(ctx: &Context<'_>, p: &Profile, dev: &DeviceReport) -> Checked {
             cite: req.cite.clone(),
         });
     }
+    let mut diff = crate::report::ProfileDiff::default();
+    for r in &p.requirements {
+        if let Check::Egress {
+            proto,
+            ports,
+            target,
+        } = &r.check
+        {
+            let seen = resolve(ctx, p, target, dev).is_some_and(|res| {
+                dev.destinations
+                    .iter()
+                    .any(|d| dest_matches(d, *proto, ports, &res))
+            });
+            if !seen {
+                diff.documented_not_seen
+                    .push(format!("{}: {}", r.id, r.description));
+            }
+        }
+    }
     if !p.identify.general_purpose {
         for pf in unexpected(p, dev, &listed) {
+            let f0 = &pf.finding;
+            diff.seen_not_documented.push(format!(
+                "{} {} to {}",
+                f0.proto.unwrap_or("?"),
+                f0.port.unwrap_or(0),
+                f0.name
+                    .clone()
+                    .or(f0.remote_ip.map(|i| i.to_string()))
+                    .unwrap_or_default()
+            ));
             let mut f = pf.finding;
             f.severity = pf.fixed.unwrap_or(Severity::Info);
             f.profile = Some(p.id.clone());
@@ -1517,6 +1546,7 @@ pub fn profiled(ctx: &Context<'_>, p: &Profile, dev: &DeviceReport) -> Checked {
         }
     }
     out.summary = Some(summary(&out.requirements, p, broken, ow));
+    out.diff = Some(diff);
     out
 }
 

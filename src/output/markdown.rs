@@ -81,6 +81,21 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w)?;
             writeln!(w, "**Summary:** {}", cell(s))?;
         }
+        if let Some(diff) = &d.profile_diff {
+            for (what, list) in [
+                ("Seen, not in the profile", &diff.seen_not_documented),
+                ("In the profile, never seen", &diff.documented_not_seen),
+            ] {
+                if !list.is_empty() {
+                    writeln!(w)?;
+                    writeln!(w, "{what}: {}", cell(&list.join("; ")))?;
+                }
+            }
+        }
+        if let Some(url) = d.dhcp.as_ref().and_then(|x| x.mud_url.as_deref()) {
+            writeln!(w)?;
+            writeln!(w, "MUD URL (DHCP option 161): {}", cell(url))?;
+        }
         if let Some(wifi) = &d.wifi {
             writeln!(w)?;
             writeln!(

@@ -96,6 +96,25 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         if let Some(s) = &d.summary {
             writeln!(w, "  summary: {s}")?;
         }
+        if let Some(diff) = &d.profile_diff {
+            if !diff.seen_not_documented.is_empty() {
+                writeln!(
+                    w,
+                    "  seen, not in the profile: {}",
+                    diff.seen_not_documented.join("; ")
+                )?;
+            }
+            if !diff.documented_not_seen.is_empty() {
+                writeln!(
+                    w,
+                    "  in the profile, never seen: {}",
+                    diff.documented_not_seen.join("; ")
+                )?;
+            }
+        }
+        if let Some(url) = d.dhcp.as_ref().and_then(|x| x.mud_url.as_deref()) {
+            writeln!(w, "  MUD URL (DHCP option 161): {url}")?;
+        }
         if let Some(wifi) = &d.wifi {
             writeln!(
                 w,

@@ -9,6 +9,7 @@
 //! Site settings (`--site`, values a profile leaves to the site, such as a
 //! gateway's controller address) are in [`site`].
 
+pub mod learn;
 pub mod load;
 pub mod pattern;
 pub mod site;
