@@ -301,7 +301,11 @@ fn device_report(
         vendor,
         profile: None,
         identified_by: Vec::new(),
-        names: f.names.keys().map(|n| n.to_string()).collect(),
+        names: {
+            let mut v: Vec<String> = f.names.keys().map(|n| n.to_string()).collect();
+            v.sort_unstable();
+            v
+        },
         name_sources: f
             .names
             .iter()

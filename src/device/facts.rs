@@ -9,7 +9,7 @@
 use crate::capture::Nanos;
 use crate::flow::FrameRef;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 
 pub const MAX_NAMES: usize = 512;
@@ -261,9 +261,10 @@ pub struct WifiFacts {
 /// Everything learned about one device.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
-    pub names: BTreeMap<Box<str>, u8>,
+    /// Hash maps, looked up on every DNS message; the report sorts them.
+    pub names: HashMap<Box<str>, u8, crate::device::Fast>,
     pub names_dropped: u64,
-    pub dns: BTreeMap<Box<str>, DnsQuestion>,
+    pub dns: HashMap<Box<str>, DnsQuestion, crate::device::Fast>,
     pub dns_dropped: u64,
     pub dhcp: Option<DhcpFacts>,
     pub ntp: BTreeMap<IpAddr, NtpServer>,

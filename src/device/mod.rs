@@ -24,6 +24,11 @@ use crate::flow::{Dir, EndReason, Flow, FlowSink, FrameRef};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
+/// The hasher of the inventory's tables: keys are MACs and addresses,
+/// hashed on every frame, where SipHash's flood resistance is not needed
+/// (each table is capped) and its cost shows.
+pub type Fast = foldhash::fast::RandomState;
+
 /// Addresses recorded per MAC.
 pub const MAX_IPS_PER_MAC: usize = 32;
 /// Destinations recorded per client address.
@@ -175,14 +180,14 @@ pub type Destinations = BTreeMap<(u8, IpAddr, u16), Destination>;
 /// The inventory of everything seen, devices decided at report time.
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
-    pub macs: HashMap<Mac, MacObservation>,
+    pub macs: HashMap<Mac, MacObservation, Fast>,
     /// Client (MAC, IP) → destinations, filled as flows end.
-    pub destinations: HashMap<(Option<Mac>, IpAddr), Destinations>,
+    pub destinations: HashMap<(Option<Mac>, IpAddr), Destinations, Fast>,
     pub destinations_dropped: u64,
     /// Addresses seen in flows with a local-scope peer (so they are remote).
-    remote_peers: HashMap<IpAddr, ()>,
+    remote_peers: HashMap<IpAddr, (), Fast>,
     /// Addresses leased by DHCP in this capture: local whatever their range.
-    pub leased: HashMap<IpAddr, Mac>,
+    pub leased: HashMap<IpAddr, Mac, Fast>,
     /// The last capture timestamp seen, for pending attempts.
     pub last_ts: Nanos,
     /// Local-scope addresses seen without a MAC (MAC-less link types).
