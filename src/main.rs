@@ -161,12 +161,15 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
         eprintln!();
     }
     write_report(&report, args.format, args.output.as_deref())?;
+    let worst = report.findings.iter().map(|f| f.severity).max();
+    // The process ends here: freeing the report would only cost time.
+    std::mem::forget(report);
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,
     };
-    let failed = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    let failed = threshold.is_some_and(|t| worst.is_some_and(|w| w >= t));
     Ok(if failed {
         ExitCode::from(1)
     } else {

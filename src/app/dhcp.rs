@@ -156,7 +156,7 @@ fn open(f: &mut DhcpFacts, xid: u32, kind: u8, ts: Nanos, frame: FrameRef) {
 /// Transactions opened before `before` and never answered have failed.
 /// Only the clients in `waiting` have any open; those left with none drop
 /// out of it.
-pub(super) fn expire(waiting: &mut HashSet<Mac>, inv: &mut Inventory, before: Nanos) {
+pub(super) fn expire(waiting: &mut HashSet<Mac, crate::device::Fast>, inv: &mut Inventory, before: Nanos) {
     waiting.retain(|mac| {
         let Some(f) = inv
             .macs

@@ -5,6 +5,7 @@
 //! asked for (following the CNAME chain from the question), not the CDN
 //! name at the end of the chain, with the record's TTL in capture time.
 
+use crate::device::Fast;
 use super::{AppLayer, PendingDns, MAX_CACHE_CLIENTS, MAX_CACHE_PER_CLIENT, MAX_PENDING_DNS};
 use crate::capture::Nanos;
 use crate::decode::Mac;
@@ -190,7 +191,7 @@ pub(super) fn on_message(
 
 /// Takes one timed-out transaction under `key`, if any.
 fn take_timed_out(
-    timed_out: &mut std::collections::HashMap<(IpAddr, IpAddr, u16, u16), (PendingDns, u32)>,
+    timed_out: &mut TimedOut,
     key: &(IpAddr, IpAddr, u16, u16),
 ) -> bool {
     match timed_out.get_mut(key) {
@@ -203,8 +204,16 @@ fn take_timed_out(
     }
 }
 
-type Cache =
-    std::collections::HashMap<IpAddr, std::collections::HashMap<IpAddr, (Box<str>, Nanos)>>;
+/// Per client address: resolved address → (name asked for, expiry).
+pub(super) type Cache = std::collections::HashMap<
+    IpAddr,
+    std::collections::HashMap<IpAddr, (Box<str>, Nanos), Fast>,
+    Fast,
+>;
+
+/// Timed-out transactions by (client, server, client port, id).
+pub(super) type TimedOut =
+    std::collections::HashMap<(IpAddr, IpAddr, u16, u16), (PendingDns, u32), Fast>;
 
 fn cache_insert(
     cache: &mut Cache,

@@ -17,7 +17,7 @@ mod wifi;
 
 use crate::capture::{LinkType, Nanos};
 use crate::decode::{Mac, Packet, L4};
-use crate::device::Inventory;
+use crate::device::{Fast, Inventory};
 use crate::flow::reasm::StreamBuf;
 use crate::flow::table::Placed;
 use crate::flow::{Flow, FrameRef};
@@ -109,21 +109,21 @@ pub struct AppLayer {
     /// Per protocol: messages and malformed ones.
     pub counts: BTreeMap<&'static str, ProtoCount>,
     /// Per client address: resolved address → (name asked for, expiry).
-    cache: HashMap<IpAddr, HashMap<IpAddr, (Box<str>, Nanos)>>,
+    cache: dns::Cache,
     pub cache_dropped: u64,
     /// (client, server, client port, DNS id) → the query.
-    pending_dns: HashMap<(IpAddr, IpAddr, u16, u16), PendingDns>,
+    pending_dns: HashMap<(IpAddr, IpAddr, u16, u16), PendingDns, Fast>,
     /// Queries that timed out, kept for [`DNS_LATE_WINDOW`] so an answer
     /// that comes after all is counted as late, not lost.
     /// (A client may reuse an id while the first query waits: each
     /// timed-out transaction under a key is counted.)
-    timed_out_dns: HashMap<(IpAddr, IpAddr, u16, u16), (PendingDns, u32)>,
+    timed_out_dns: dns::TimedOut,
     pub pending_dropped: u64,
     /// BSSID → (SSID, channel, frequency), from beacons.
-    bss: HashMap<Mac, wifi::Bss>,
+    bss: HashMap<Mac, wifi::Bss, Fast>,
     /// Clients with DHCP transactions waiting, so timing them out looks at
     /// those alone.
-    dhcp_waiting: std::collections::HashSet<Mac>,
+    dhcp_waiting: std::collections::HashSet<Mac, Fast>,
     /// Reused buffers: a name being looked up, a TLS message split over
     /// records.
     scratch: String,
