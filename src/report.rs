@@ -49,6 +49,26 @@ pub struct CaptureSummary {
     /// App-layer messages parsed and malformed, per protocol.
     pub app: BTreeMap<&'static str, ProtoCount>,
     pub problems: Vec<String>,
+    /// What the tables' caps turned away: nothing is lost silently.
+    pub dropped: Dropped,
+}
+
+/// Entries not recorded because a table was full (see each cap's docs).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Dropped {
+    /// Frames from MACs past `device::MAX_MACS`.
+    pub macs: u64,
+    /// Flow summaries past `device::MAX_CLIENTS` clients or
+    /// `device::MAX_DESTINATIONS` destinations per client.
+    pub destinations: u64,
+    /// DNS answers not cached (cache full), queries not tracked.
+    pub dns_cache: u64,
+    pub dns_pending: u64,
+    /// Per device: names, DNS questions, sessions, addresses.
+    pub names: u64,
+    pub dns_questions: u64,
+    pub sessions: u64,
+    pub addresses: u64,
 }
 
 /// One destination of a device, as reported.
@@ -261,10 +281,30 @@ pub fn build_with(
             flows: engine.flows.stats(),
             app: engine.app.counts.clone(),
             problems,
+            dropped: dropped(inv, &engine.app),
         },
         devices,
         findings,
     }
+}
+
+fn dropped(inv: &Inventory, app: &crate::app::AppLayer) -> Dropped {
+    let mut d = Dropped {
+        macs: inv.macs_dropped,
+        destinations: inv.destinations_dropped,
+        dns_cache: app.cache_dropped,
+        dns_pending: app.pending_dropped,
+        ..Default::default()
+    };
+    for o in inv.macs.values().chain(inv.macless_ips.values()) {
+        d.addresses += o.src_ips_dropped;
+        if let Some(f) = &o.facts {
+            d.names += f.names_dropped;
+            d.dns_questions += f.dns_dropped;
+            d.sessions += f.sessions_dropped;
+        }
+    }
+    d
 }
 
 /// Most severe first, then by device and time.

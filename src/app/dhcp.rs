@@ -45,7 +45,9 @@ pub(super) fn on_message(
             inv.note_lease(IpAddr::V4(ip), mac);
         }
     }
-    let obs = inv.mac_mut(mac, ts, frame);
+    let Some(obs) = inv.mac_mut(mac, ts, frame) else {
+        return;
+    };
     let f = obs.facts_mut().dhcp_mut(ts);
     *f.messages.entry(mt.name().unwrap_or("OTHER")).or_default() += 1;
     let text = |b: Option<&[u8]>| {
@@ -156,7 +158,11 @@ fn open(f: &mut DhcpFacts, xid: u32, kind: u8, ts: Nanos, frame: FrameRef) {
 /// Transactions opened before `before` and never answered have failed.
 /// Only the clients in `waiting` have any open; those left with none drop
 /// out of it.
-pub(super) fn expire(waiting: &mut HashSet<Mac, crate::device::Fast>, inv: &mut Inventory, before: Nanos) {
+pub(super) fn expire(
+    waiting: &mut HashSet<Mac, crate::device::Fast>,
+    inv: &mut Inventory,
+    before: Nanos,
+) {
     waiting.retain(|mac| {
         let Some(f) = inv
             .macs

@@ -5,11 +5,11 @@
 //! asked for (following the CNAME chain from the question), not the CDN
 //! name at the end of the chain, with the record's TTL in capture time.
 
-use crate::device::Fast;
 use super::{AppLayer, PendingDns, MAX_CACHE_CLIENTS, MAX_CACHE_PER_CLIENT, MAX_PENDING_DNS};
 use crate::capture::Nanos;
 use crate::decode::Mac;
 use crate::device::facts::{push_evidence, source};
+use crate::device::Fast;
 use crate::device::Inventory;
 use crate::flow::FrameRef;
 use crate::proto::dns::{self, Name, RData};
@@ -190,10 +190,7 @@ pub(super) fn on_message(
 }
 
 /// Takes one timed-out transaction under `key`, if any.
-fn take_timed_out(
-    timed_out: &mut TimedOut,
-    key: &(IpAddr, IpAddr, u16, u16),
-) -> bool {
+fn take_timed_out(timed_out: &mut TimedOut, key: &(IpAddr, IpAddr, u16, u16)) -> bool {
     match timed_out.get_mut(key) {
         Some((_, n)) if *n > 1 => {
             *n -= 1;
@@ -205,11 +202,23 @@ fn take_timed_out(
 }
 
 /// Per client address: resolved address → (name asked for, expiry).
-pub(super) type Cache = std::collections::HashMap<
-    IpAddr,
-    std::collections::HashMap<IpAddr, (Box<str>, Nanos), Fast>,
-    Fast,
->;
+pub(super) type Cache = std::collections::HashMap<IpAddr, ClientCache, Fast>;
+
+/// One client's resolved addresses.
+#[derive(Debug, Default)]
+pub(super) struct ClientCache {
+    pub(super) names: std::collections::HashMap<IpAddr, (Box<str>, Nanos), Fast>,
+    /// When expired entries were last purged: a full cache is purged at
+    /// most once per second of capture time, so a response with thousands
+    /// of records into a full cache costs one pass, not one per record.
+    purged: Nanos,
+}
+
+impl ClientCache {
+    pub(super) fn get(&self, addr: &IpAddr) -> Option<&(Box<str>, Nanos)> {
+        self.names.get(addr)
+    }
+}
 
 /// Timed-out transactions by (client, server, client port, id).
 pub(super) type TimedOut =
@@ -230,16 +239,19 @@ fn cache_insert(
         return;
     }
     let per_client = cache.entry(client).or_default();
-    match per_client.get_mut(&addr) {
+    match per_client.names.get_mut(&addr) {
         Some(e) if &*e.0 == name => e.1 = e.1.max(expires),
         Some(e) => *e = (name.into(), expires),
         None => {
-            if per_client.len() >= MAX_CACHE_PER_CLIENT {
+            if per_client.names.len() >= MAX_CACHE_PER_CLIENT
+                && ts >= per_client.purged.saturating_add(1_000_000_000)
+            {
                 // Make room by forgetting what has expired; else count it.
-                per_client.retain(|_, (_, exp)| *exp >= ts);
+                per_client.names.retain(|_, (_, exp)| *exp >= ts);
+                per_client.purged = ts;
             }
-            if per_client.len() < MAX_CACHE_PER_CLIENT {
-                per_client.insert(addr, (name.into(), expires));
+            if per_client.names.len() < MAX_CACHE_PER_CLIENT {
+                per_client.names.insert(addr, (name.into(), expires));
             } else {
                 *dropped += 1;
             }

@@ -118,7 +118,9 @@ pub(super) fn on_dot11(
                     },
                 );
             }
-            let w = wifi_of(inv, bssid, ts, frame);
+            let Some(w) = wifi_of(inv, bssid, ts, frame) else {
+                return;
+            };
             w.access_point = true;
             w.bssid = Some(bssid.to_string());
             w.ssid = ssid.or(w.ssid.take());
@@ -143,7 +145,9 @@ pub(super) fn on_dot11(
                 .filter(|s| !s.is_empty())
                 .map(|s| String::from_utf8_lossy(s).into_owned())
                 .or(bss.ssid);
-            let w = wifi_of(inv, station, ts, frame);
+            let Some(w) = wifi_of(inv, station, ts, frame) else {
+                return;
+            };
             w.bssid = Some(bssid.to_string());
             if ssid.is_some() {
                 w.ssid = ssid;
@@ -172,11 +176,11 @@ pub(super) fn on_dot11(
     }
 }
 
-fn wifi_of(inv: &mut Inventory, mac: Mac, ts: Nanos, frame: FrameRef) -> &mut WifiFacts {
-    let f = inv.mac_mut(mac, ts, frame).facts_mut();
+fn wifi_of(inv: &mut Inventory, mac: Mac, ts: Nanos, frame: FrameRef) -> Option<&mut WifiFacts> {
+    let f = inv.mac_mut(mac, ts, frame)?.facts_mut();
     let w = f.wifi.get_or_insert_with(Default::default);
     w.ts = ts;
-    w
+    Some(w)
 }
 
 fn set_channel(w: &mut WifiFacts, channel: Option<u16>, freq: Option<u16>) {

@@ -29,6 +29,15 @@ use std::net::IpAddr;
 /// (each table is capped) and its cost shows.
 pub type Fast = foldhash::fast::RandomState;
 
+/// MAC addresses (and MAC-less local addresses) observed, at most: a flood
+/// of random source MACs cannot grow the inventory past this.
+pub const MAX_MACS: usize = 65_536;
+/// Client addresses whose destinations are summarised, at most (a SYN
+/// flood from random sources makes each source a client).
+pub const MAX_CLIENTS: usize = 16_384;
+/// Remote addresses remembered as peers of local hosts, at most.
+pub const MAX_REMOTE_PEERS: usize = 262_144;
+
 /// Addresses recorded per MAC.
 pub const MAX_IPS_PER_MAC: usize = 32;
 /// Destinations recorded per client address.
@@ -184,6 +193,9 @@ pub struct Inventory {
     /// Client (MAC, IP) → destinations, filled as flows end.
     pub destinations: HashMap<(Option<Mac>, IpAddr), Destinations, Fast>,
     pub destinations_dropped: u64,
+    /// Frames from MACs (or MAC-less addresses) not recorded because the
+    /// inventory was full ([`MAX_MACS`]).
+    pub macs_dropped: u64,
     /// Addresses seen in flows with a local-scope peer (so they are remote).
     remote_peers: HashMap<IpAddr, (), Fast>,
     /// Addresses leased by DHCP in this capture: local whatever their range.
@@ -207,6 +219,10 @@ impl Inventory {
         self.last_ts = self.last_ts.max(ts);
         match src_mac {
             Some(mac) if mac.is_unicast() => {
+                if self.macs.len() >= MAX_MACS && !self.macs.contains_key(&mac) {
+                    self.macs_dropped += 1;
+                    return;
+                }
                 let o = self
                     .macs
                     .entry(mac)
@@ -229,6 +245,10 @@ impl Inventory {
             Some(_) => {}
             None => {
                 if let Some(ip) = src_ip.filter(|ip| is_local_scope(ip) && !is_non_host(ip)) {
+                    if self.macless_ips.len() >= MAX_MACS && !self.macless_ips.contains_key(&ip) {
+                        self.macs_dropped += 1;
+                        return;
+                    }
                     let o = self
                         .macless_ips
                         .entry(ip)
@@ -292,10 +312,17 @@ impl Inventory {
     /// The observation of a MAC, created if absent (a device known only
     /// from what others say of it: a DHCP client inside a tunnel, a WiFi
     /// station).
-    pub fn mac_mut(&mut self, mac: Mac, ts: Nanos, frame: FrameRef) -> &mut MacObservation {
-        self.macs
-            .entry(mac)
-            .or_insert_with(|| MacObservation::new(ts, frame))
+    /// `None` when the inventory is full ([`MAX_MACS`]; counted).
+    pub fn mac_mut(&mut self, mac: Mac, ts: Nanos, frame: FrameRef) -> Option<&mut MacObservation> {
+        if self.macs.len() >= MAX_MACS && !self.macs.contains_key(&mac) {
+            self.macs_dropped += 1;
+            return None;
+        }
+        Some(
+            self.macs
+                .entry(mac)
+                .or_insert_with(|| MacObservation::new(ts, frame)),
+        )
     }
 
     /// The facts of the device that sent (or, for `by_ip`, holds) an
@@ -310,7 +337,7 @@ impl Inventory {
 
     fn note_flow_peers(&mut self, flow: &Flow) {
         let (c, s) = (flow.client_ip(), flow.server_ip());
-        if self.remote_peers.len() < 1 << 20 {
+        if self.remote_peers.len() < MAX_REMOTE_PEERS {
             if self.is_local(&c) && !self.is_local(&s) {
                 self.remote_peers.insert(s, ());
             } else if self.is_local(&s) && !self.is_local(&c) {
@@ -354,11 +381,14 @@ impl Inventory {
         }
         let dkey = (flow.proto(), server_ip, flow.server.port);
         let last_ts = self.last_ts;
-        let total = self.destinations.len();
+        // Never insert a client past the cap (an empty entry per flooding
+        // source would grow without bound).
+        if self.destinations.len() >= MAX_CLIENTS && !self.destinations.contains_key(&client) {
+            self.destinations_dropped += 1;
+            return;
+        }
         let per_client = self.destinations.entry(client).or_default();
-        if !per_client.contains_key(&dkey)
-            && (per_client.len() >= MAX_DESTINATIONS || total > 1 << 20)
-        {
+        if !per_client.contains_key(&dkey) && per_client.len() >= MAX_DESTINATIONS {
             self.destinations_dropped += 1;
             return;
         }

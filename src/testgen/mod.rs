@@ -16,6 +16,7 @@
 //! `egresswatch-fixtures --check fixtures` exits 1 naming any file that differs.
 
 pub mod build;
+pub mod flood;
 pub mod scenarios;
 pub mod sites;
 pub mod writer;
@@ -88,11 +89,39 @@ pub fn check(dir: &Path) -> io::Result<Vec<Mismatch>> {
     Ok(out)
 }
 
-const USAGE: &str = "usage: egresswatch-fixtures [--check] [DIR]   (DIR defaults to `fixtures`)";
+const USAGE: &str = "usage: egresswatch-fixtures [--check] [DIR]   (DIR defaults to `fixtures`)
+       egresswatch-fixtures flood KIND PACKETS FILE   (KIND: syn, udp, dns, names, frag, macs)";
+
+/// `flood KIND PACKETS FILE`: a flood capture, streamed to FILE.
+fn run_flood(args: &[String]) -> i32 {
+    let [kind, n, file] = args else {
+        eprintln!("egresswatch-fixtures: flood needs KIND PACKETS FILE\n{USAGE}");
+        return 2;
+    };
+    let Ok(n) = n.parse::<u64>() else {
+        eprintln!("egresswatch-fixtures: PACKETS must be a number, not {n}");
+        return 2;
+    };
+    let result = std::fs::File::create(file).and_then(|f| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        flood::write(kind, n, &mut w)
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("egresswatch-fixtures: {file}: {e}");
+            2
+        }
+    }
+}
 
 /// The `egresswatch-fixtures` command line (arguments without the program name). Returns the
 /// exit status: 0 success, 1 `--check` found differences, 2 usage or I/O error.
 pub fn run<I: IntoIterator<Item = String>>(args: I) -> i32 {
+    let args: Vec<String> = args.into_iter().collect();
+    if args.first().map(String::as_str) == Some("flood") {
+        return run_flood(&args[1..]);
+    }
     let mut check_only = false;
     let mut dir: Option<String> = None;
     for a in args {

@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod fixtures_sync;
+mod floods;
 mod hostile;
 mod learn;
 mod pipeline;
