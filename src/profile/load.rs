@@ -436,6 +436,7 @@ const SIGNAL_KINDS: &[&str] = &[
     "dns",
     "sni",
     "mqtt_client_id",
+    "mud_url",
     "port",
     "speaks",
 ];
@@ -676,6 +677,7 @@ fn read_identify(ctx: &mut Ctx<'_>, root: &Tbl<'_>) -> Identify {
                     "name" => SignalKind::Name(p),
                     "dns" => SignalKind::Dns(p),
                     "sni" => SignalKind::Sni(p),
+                    "mud_url" => SignalKind::MudUrl(p),
                     _ => SignalKind::MqttClientId(p),
                 }
             }
