@@ -10,6 +10,7 @@
 //! gateway's controller address) are in [`site`].
 
 pub mod load;
+pub mod mud;
 pub mod pattern;
 pub mod site;
 
