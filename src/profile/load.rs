@@ -85,8 +85,8 @@ pub fn load_dir(dir: &Path) -> Result<ProfileSet, ProfileErrors> {
     }))
 }
 
-/// Reads a small UTF-8 text file, or says why not.
-pub(crate) fn read_text(p: &Path) -> Result<String, String> {
+/// Reads a small UTF-8 text file (at most [`MAX_FILE`] bytes), or says why not.
+pub fn read_text(p: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(p).map_err(|e| format!("cannot read: {e}"))?;
     if meta.len() > MAX_FILE {
         return Err(format!("larger than {MAX_FILE} bytes"));
