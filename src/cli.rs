@@ -62,6 +62,31 @@ pub enum ProfilesCommand {
         /// The folder of profile files (*.toml).
         dir: PathBuf,
     },
+    /// Write a profile (TOML) from a MUD file (RFC 8520); what the profile
+    /// cannot hold is said on standard error as `note: ...`.
+    ImportMud {
+        /// The MUD file (JSON).
+        file: PathBuf,
+        /// Write the profile to FILE instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Write a profile as a MUD file (RFC 8520 JSON); what MUD cannot hold
+    /// is said on standard error as `note: ...`.
+    ExportMud {
+        /// The profile id (see `profiles list`).
+        id: String,
+        /// Profiles to use instead of the built-in ones (a folder of *.toml).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// The https URL the MUD file will be served from (default: a
+        /// placeholder under mud.example.com).
+        #[arg(long, value_name = "URL")]
+        mud_url: Option<String>,
+        /// Write the MUD file to FILE instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Where profiles come from, and how to print them.

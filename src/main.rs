@@ -88,6 +88,46 @@ fn run_profiles(cmd: ProfilesCommand) -> Result<ExitCode, String> {
                 return Ok(ExitCode::from(2));
             }
         },
+        ProfilesCommand::ImportMud { file, output } => {
+            let name = file.display().to_string();
+            let text = profile::load::read_text(&file).map_err(|e| format!("{name}: {e}"))?;
+            let got = profile::mud::import(&name, &text).map_err(|e| first_error(e, None))?;
+            for n in &got.notes {
+                eprintln!("note: {n}");
+            }
+            write_out(&mut w, output.as_deref(), &got.toml)?;
+        }
+        ProfilesCommand::ExportMud {
+            id,
+            rules,
+            mud_url,
+            output,
+        } => {
+            let set = load_profiles(rules.as_deref())?;
+            let Some(p) = set.get(&id) else {
+                let ids: Vec<&str> = set.profiles.iter().map(|p| p.id.as_str()).collect();
+                return Err(format!("no profile `{id}` (profiles: {})", ids.join(", ")));
+            };
+            if let Some(u) = mud_url.as_deref().filter(|u| !u.starts_with("https://")) {
+                return Err(format!(
+                    "--mud-url {u}: a MUD URL is an https URL (RFC 8520)"
+                ));
+            }
+            // The only clock read: the file says when it was written.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+            let opts = profile::mud::ExportOptions {
+                mud_url,
+                last_update: egresswatch::report::format_time(now),
+            };
+            let (json, notes) = profile::mud::export_with(p, &opts);
+            for n in &notes {
+                eprintln!("note: {n}");
+            }
+            let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())? + "\n";
+            write_out(&mut w, output.as_deref(), &text)?;
+        }
     }
     w.flush().map_err(io)?;
     Ok(ExitCode::SUCCESS)
@@ -115,13 +155,28 @@ fn run_learn(args: LearnArgs) -> Result<ExitCode, String> {
         ));
     };
     let text = profile::learn::learn(dev, args.id.as_deref(), &report.capture.files.join(", "));
-    match &args.output {
-        None => print!("{text}"),
-        Some(p) => {
-            std::fs::write(p, text).map_err(|e| format!("{}: cannot write: {e}", p.display()))?
-        }
-    }
+    let stdout = std::io::stdout();
+    write_out(&mut stdout.lock(), args.output.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to `path` whole (a temporary file beside it, renamed into
+/// place), or to `w` without a path.
+fn write_out(w: &mut dyn Write, path: Option<&std::path::Path>, text: &str) -> Result<(), String> {
+    let Some(p) = path else {
+        return w
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("standard output: {e}"));
+    };
+    let mut tmp = p.as_os_str().to_owned();
+    tmp.push(format!(".egresswatch-tmp-{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, p))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: cannot write: {e}", p.display())
+        })
 }
 
 fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {

@@ -107,6 +107,12 @@ fn holds(what: &SignalKind, dev: &DeviceReport) -> Option<String> {
             .iter()
             .any(|m| any(p, &m.client_id))
             .then(|| "mqtt-client-id".to_string()),
+        SignalKind::MudUrl(p) => dev
+            .dhcp
+            .as_ref()
+            .and_then(|d| d.mud_url.as_deref())
+            .filter(|u| any(p, u))
+            .map(|_| "mud-url".to_string()),
         SignalKind::Port(ports) => ports.iter().find_map(|ps| {
             let proto = match ps.proto {
                 Proto::Tcp => "tcp",

@@ -127,6 +127,7 @@ fn signal_words(s: &SignalKind) -> String {
         SignalKind::Dns(p) => format!("asks DNS for {}", list(p)),
         SignalKind::Sni(p) => format!("TLS SNI {}", list(p)),
         SignalKind::MqttClientId(p) => format!("MQTT client id {}", list(p)),
+        SignalKind::MudUrl(p) => format!("announces the MUD URL {}", list(p)),
         SignalKind::Port(p) => format!(
             "reaches {}",
             p.iter()

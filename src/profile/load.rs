@@ -85,8 +85,8 @@ pub fn load_dir(dir: &Path) -> Result<ProfileSet, ProfileErrors> {
     }))
 }
 
-/// Reads a small UTF-8 text file, or says why not.
-pub(crate) fn read_text(p: &Path) -> Result<String, String> {
+/// Reads a small UTF-8 text file (at most [`MAX_FILE`] bytes), or says why not.
+pub fn read_text(p: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(p).map_err(|e| format!("cannot read: {e}"))?;
     if meta.len() > MAX_FILE {
         return Err(format!("larger than {MAX_FILE} bytes"));
@@ -138,23 +138,40 @@ fn collect(
 /// Errors gathered while reading one file.
 struct Ctx<'s> {
     file: &'s str,
-    src: &'s str,
+    lines: Lines,
     errors: Vec<ProfileError>,
+}
+
+/// The offsets of a file's newlines, so the line of a byte offset costs a
+/// binary search, not a scan from the top (a profile asks for the line of
+/// every key it reads).
+pub(crate) struct Lines(Vec<usize>);
+
+impl Lines {
+    pub fn new(src: &str) -> Lines {
+        Lines(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The 1-based line of byte `at`.
+    pub fn of(&self, at: usize) -> usize {
+        self.0.partition_point(|nl| *nl < at) + 1
+    }
+
+    /// The line a span starts on; 1 without a span.
+    pub fn of_span(&self, span: Option<Range<usize>>) -> usize {
+        span.map_or(1, |r| self.of(r.start))
+    }
 }
 
 impl Ctx<'_> {
     fn line(&self, span: Option<Range<usize>>) -> usize {
-        match span {
-            Some(r) => {
-                let end = r.start.min(self.src.len());
-                self.src.as_bytes()[..end]
-                    .iter()
-                    .filter(|b| **b == b'\n')
-                    .count()
-                    + 1
-            }
-            None => 1,
-        }
+        self.lines.of_span(span)
     }
 
     fn err(&mut self, line: usize, message: impl Into<String>) {
@@ -436,6 +453,7 @@ const SIGNAL_KINDS: &[&str] = &[
     "dns",
     "sni",
     "mqtt_client_id",
+    "mud_url",
     "port",
     "speaks",
 ];
@@ -468,7 +486,7 @@ const KINDS: &[&str] = &[
 pub fn parse_profile(file: &str, src: &str) -> Result<Profile, ProfileErrors> {
     let mut ctx = Ctx {
         file,
-        src,
+        lines: Lines::new(src),
         errors: Vec::new(),
     };
     let doc = match toml_edit::Document::parse(src) {
@@ -676,6 +694,7 @@ fn read_identify(ctx: &mut Ctx<'_>, root: &Tbl<'_>) -> Identify {
                     "name" => SignalKind::Name(p),
                     "dns" => SignalKind::Dns(p),
                     "sni" => SignalKind::Sni(p),
+                    "mud_url" => SignalKind::MudUrl(p),
                     _ => SignalKind::MqttClientId(p),
                 }
             }
@@ -1107,6 +1126,15 @@ forbidden = ["172.17.0.0/16"]
         assert!(e.iter().any(|m| m.contains("from 1 to 65535")), "{e:?}");
         let e = errors(&GOOD.replace("ports = [8883]", "ports = \"8883\""));
         assert!(e.iter().any(|m| m.contains("`ports` must be")), "{e:?}");
+    }
+
+    #[test]
+    fn lines_of_offsets() {
+        let l = Lines::new("a\nbc\n\nd");
+        let got: Vec<usize> = (0..9).map(|at| l.of(at)).collect();
+        // a \n b c \n \n d, then past the end.
+        assert_eq!(got, [1, 1, 2, 2, 2, 3, 4, 4, 4]);
+        assert_eq!(l.of_span(None), 1);
     }
 
     #[test]

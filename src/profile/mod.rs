@@ -11,6 +11,7 @@
 
 pub mod learn;
 pub mod load;
+pub mod mud;
 pub mod pattern;
 pub mod site;
 
@@ -143,6 +144,8 @@ pub enum SignalKind {
     /// A TLS (or QUIC) SNI it sent.
     Sni(#[serde(serialize_with = "ser_display_list")] Vec<Pattern>),
     MqttClientId(#[serde(serialize_with = "ser_display_list")] Vec<Pattern>),
+    /// The MUD URL (RFC 8520) the device announces in DHCP (option 161).
+    MudUrl(#[serde(serialize_with = "ser_display_list")] Vec<Pattern>),
     /// It reached one of these ports (`tcp/8883`, `udp/5246`).
     Port(#[serde(serialize_with = "ser_display_list")] Vec<PortSpec>),
     /// It speaks this protocol (`capwap`, `mqtt`, `ssh`, `tls`, `http`).

@@ -12,7 +12,7 @@
 //! Unknown profiles, unknown keys and unusable values are errors with their
 //! line, like profile errors.
 
-use super::load::read_text;
+use super::load::{read_text, Lines};
 use super::{Pattern, ProfileError, ProfileErrors, ProfileSet};
 use std::net::IpAddr;
 use std::path::Path;
@@ -62,15 +62,8 @@ impl Site {
 
     pub fn parse(file: &str, src: &str, profiles: &ProfileSet) -> Result<Site, ProfileErrors> {
         let mut errors = Vec::new();
-        let line_of = |span: Option<std::ops::Range<usize>>| {
-            span.map_or(1, |r| {
-                src.as_bytes()[..r.start.min(src.len())]
-                    .iter()
-                    .filter(|b| **b == b'\n')
-                    .count()
-                    + 1
-            })
-        };
+        let lines = Lines::new(src);
+        let line_of = |span: Option<std::ops::Range<usize>>| lines.of_span(span);
         let mut err = |line: usize, message: String| {
             errors.push(ProfileError {
                 file: file.to_string(),
