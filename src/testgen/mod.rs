@@ -90,7 +90,54 @@ pub fn check(dir: &Path) -> io::Result<Vec<Mismatch>> {
 }
 
 const USAGE: &str = "usage: egresswatch-fixtures [--check] [DIR]   (DIR defaults to `fixtures`)
-       egresswatch-fixtures flood KIND PACKETS FILE   (KIND: syn, udp, dns, names, frag, macs)";
+       egresswatch-fixtures flood KIND PACKETS FILE   (KIND: syn, udp, dns, names, frag, macs)
+       egresswatch-fixtures payloads DIR OUT          (fuzz seeds: each capture payload in DIR)";
+
+/// `payloads DIR OUT`: every distinct L4 payload of the captures in DIR,
+/// one file each in OUT (seed corpora for the parsers' fuzz targets).
+fn run_payloads(args: &[String]) -> i32 {
+    let [dir, out] = args else {
+        eprintln!("egresswatch-fixtures: payloads needs DIR OUT\n{USAGE}");
+        return 2;
+    };
+    let result = (|| -> std::io::Result<usize> {
+        std::fs::create_dir_all(out)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut paths: Vec<_> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            let Ok(mut r) = crate::capture::file::FileReader::new(
+                std::io::BufReader::new(std::fs::File::open(&p)?),
+                p.display().to_string(),
+                0,
+            ) else {
+                continue;
+            };
+            while let Some(f) = r.next_frame() {
+                if let Ok(pkt) = crate::decode::decode(&f) {
+                    if !pkt.payload.is_empty() && seen.insert(pkt.payload.to_vec()) {
+                        let name = format!("{out}/p{:05}", seen.len());
+                        std::fs::write(name, pkt.payload)?;
+                    }
+                }
+            }
+        }
+        Ok(seen.len())
+    })();
+    match result {
+        Ok(n) => {
+            println!("{n} payloads written to {out}");
+            0
+        }
+        Err(e) => {
+            eprintln!("egresswatch-fixtures: {e}");
+            2
+        }
+    }
+}
 
 /// `flood KIND PACKETS FILE`: a flood capture, streamed to FILE.
 fn run_flood(args: &[String]) -> i32 {
@@ -119,8 +166,10 @@ fn run_flood(args: &[String]) -> i32 {
 /// exit status: 0 success, 1 `--check` found differences, 2 usage or I/O error.
 pub fn run<I: IntoIterator<Item = String>>(args: I) -> i32 {
     let args: Vec<String> = args.into_iter().collect();
-    if args.first().map(String::as_str) == Some("flood") {
-        return run_flood(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some("flood") => return run_flood(&args[1..]),
+        Some("payloads") => return run_payloads(&args[1..]),
+        _ => {}
     }
     let mut check_only = false;
     let mut dir: Option<String> = None;

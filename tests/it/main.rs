@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod fixtures_sync;
 mod floods;
+mod fuzz_smoke;
 mod hostile;
 mod learn;
 mod pipeline;
