@@ -142,8 +142,8 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
     })
 }
 
-/// Writes to a temporary file beside the target and renames it into place,
-/// so a failed run never leaves a half-written report.
+/// Writes the report to standard output, or to a file (see
+/// [`output::write_file`]).
 fn write_report(
     report: &egresswatch::report::Report,
     format: output::Format,
@@ -157,23 +157,6 @@ fn write_report(
                 .and_then(|_| w.flush())
                 .map_err(|e| format!("standard output: {e}"))
         }
-        Some(p) => {
-            let name = p.display();
-            let mut tmp = p.as_os_str().to_owned();
-            tmp.push(format!(".egresswatch-tmp-{}", std::process::id()));
-            let tmp = std::path::PathBuf::from(tmp);
-            let result = (|| {
-                let file = std::fs::File::create(&tmp)?;
-                let mut w = std::io::BufWriter::new(file);
-                output::write(report, format, &mut w)?;
-                w.flush()?;
-                drop(w);
-                std::fs::rename(&tmp, p)
-            })();
-            result.map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                format!("{name}: cannot write: {e}")
-            })
-        }
+        Some(p) => output::write_file(report, format, p),
     }
 }
