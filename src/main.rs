@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use egresswatch::analyze::{self, Progress};
-use egresswatch::cli::{AnalyzeArgs, Cli, Command, FailOn, ProfilesCommand};
+use egresswatch::cli::{AnalyzeArgs, Cli, Command, FailOn, ProfilesCommand, TuiArgs};
 use egresswatch::finding::Severity;
 use egresswatch::output;
 use egresswatch::profile::{self, ProfileErrors, ProfileSet, Site};
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => run_analyze(args),
         Command::Profiles(cmd) => run_profiles(cmd),
+        Command::Tui(args) => run_tui(args),
     };
     match result {
         Ok(code) => code,
@@ -92,12 +93,26 @@ fn run_profiles(cmd: ProfilesCommand) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
-    let profiles = load_profiles(args.rules.as_deref())?;
-    let site = match &args.site {
+/// The profiles (`--rules`) and the site's values (`--site`) checks use.
+fn load_checks(
+    rules: Option<&std::path::Path>,
+    site: Option<&std::path::Path>,
+) -> Result<(ProfileSet, Site), String> {
+    let profiles = load_profiles(rules)?;
+    let site = match site {
         Some(path) => Site::load(path, &profiles).map_err(|e| first_error(e, None))?,
         None => Site::default(),
     };
+    Ok((profiles, site))
+}
+
+fn run_tui(args: TuiArgs) -> Result<ExitCode, String> {
+    let (profiles, site) = load_checks(args.rules.as_deref(), args.site.as_deref())?;
+    egresswatch::tui::run(args, profiles, site)
+}
+
+fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
+    let (profiles, site) = load_checks(args.rules.as_deref(), args.site.as_deref())?;
     let opts = analyze::Options {
         files: args.files.clone(),
         filter: args.filter.clone(),

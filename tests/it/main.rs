@@ -9,3 +9,4 @@ mod profiles;
 mod protocols;
 mod real_captures;
 mod sites;
+mod tui;
