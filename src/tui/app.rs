@@ -130,6 +130,8 @@ pub enum Action {
     /// Text entry (filter, export file name).
     Type(char),
     Erase,
+    /// Erase everything typed (Ctrl-U).
+    EraseAll,
     Submit,
     Cancel,
     Click(view::Hit),
@@ -210,6 +212,7 @@ fn act(s: &mut State, a: Action) -> Option<Effect> {
         (Mode::Filter, Action::Erase) => {
             s.filter.pop();
         }
+        (Mode::Filter, Action::EraseAll) => s.filter.clear(),
         (Mode::Filter, Action::Submit) => s.mode = Mode::Normal,
         (Mode::Filter, Action::Cancel) => {
             s.filter.clear();
@@ -219,6 +222,7 @@ fn act(s: &mut State, a: Action) -> Option<Effect> {
         (Mode::Export(path), Action::Erase) => {
             path.pop();
         }
+        (Mode::Export(path), Action::EraseAll) => path.clear(),
         (Mode::Export(path), Action::Submit) => {
             let p = PathBuf::from(path.trim());
             s.mode = Mode::Normal;
@@ -276,7 +280,7 @@ fn normal(s: &mut State, a: Action) -> Option<Effect> {
         }
         Action::Click(hit) => return click(s, hit),
         Action::Quit => return Some(Effect::Quit),
-        Action::Type(_) | Action::Erase | Action::Submit | Action::Cancel => {}
+        Action::Type(_) | Action::Erase | Action::EraseAll | Action::Submit | Action::Cancel => {}
     }
     None
 }

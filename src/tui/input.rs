@@ -15,6 +15,9 @@ pub fn action(mode: &Mode, key: KeyEvent) -> Option<Action> {
         return Some(Action::Quit);
     }
     let typing = matches!(mode, Mode::Filter | Mode::Export(_));
+    if typing && ctrl && key.code == KeyCode::Char('u') {
+        return Some(Action::EraseAll);
+    }
     let a = match key.code {
         KeyCode::Up => Action::Up,
         KeyCode::Down => Action::Down,

@@ -626,6 +626,17 @@ mod in_tmux {
         t.keys(&["Escape"]);
         t.wait_for("the whole list", |w, _| w.contains("DEVICES 3 of 3"));
 
+        // Export to a file named in the prompt (Ctrl-U clears the offer).
+        let dir = crate::common::TempDir::new("tui-export");
+        let file = dir.path().join("site.md");
+        t.keys(&["e", "C-u"]);
+        t.keys(&["-l", file.to_str().unwrap()]);
+        t.keys(&["Enter"]);
+        t.wait_for("the export", |w, _| w.contains("✓ report written to"));
+        let md = std::fs::read_to_string(&file).expect("the report is written");
+        assert!(md.starts_with("# egresswatch report"), "{md}");
+        assert!(md.contains("zapcloud.azure-devices.net"), "{md}");
+
         t.keys(&["Down"]);
         t.wait_for("the selection on the next row", |_, screen| {
             screen
