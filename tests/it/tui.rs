@@ -568,6 +568,10 @@ mod in_tmux {
         /// mode, the main screen back, the cursor shown, no mouse reports.
         fn assert_restored(&self, after: &str) {
             assert!(after.contains("exit status 0"), "{after}");
+            self.assert_terminal_back(after);
+        }
+
+        fn assert_terminal_back(&self, after: &str) {
             let w: Vec<&str> = after.split_whitespace().collect();
             assert!(
                 w.contains(&"icanon") && w.contains(&"echo"),
@@ -701,5 +705,39 @@ mod in_tmux {
         t.keys(&["q"]);
         let after = t.wait_for("the shell after exit", |w, _| w.contains("end-of-test"));
         t.assert_restored(&after);
+    }
+
+    /// Not a test by itself: run inside tmux by
+    /// `a_panic_restores_the_terminal` (with EGRESSWATCH_PANIC_PROBE set),
+    /// it takes the terminal, drops the guard's duty, and panics, so only
+    /// the panic hook can give the terminal back.
+    #[test]
+    fn panic_probe() {
+        if std::env::var_os("EGRESSWATCH_PANIC_PROBE").is_none() {
+            return;
+        }
+        let guard = egresswatch::tui::term::enter().expect("a terminal");
+        std::mem::forget(guard);
+        panic!("panic-probe: the terminal must be restored before this message");
+    }
+
+    #[test]
+    fn a_panic_restores_the_terminal() {
+        let exe = std::env::current_exe().unwrap();
+        let command = format!(
+            "EGRESSWATCH_PANIC_PROBE=1 RUST_BACKTRACE=0 {} --exact tui::in_tmux::panic_probe --nocapture --test-threads 1; {AFTER}",
+            exe.display()
+        );
+        let t = Tmux::start("panic", 100, 40, &command);
+        let after = t.wait_for("the shell after the panic", |w, _| {
+            w.contains("end-of-test")
+        });
+        let w = words(&after);
+        assert!(
+            w.contains("panic-probe: the terminal must be restored before this message"),
+            "the panic message is on the main screen:\n{after}"
+        );
+        assert!(w.contains("exit status 101"), "{after}");
+        t.assert_terminal_back(&after);
     }
 }
