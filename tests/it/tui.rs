@@ -196,12 +196,14 @@ fn findings_screens() {
 }
 
 #[test]
-fn help_screen() {
-    let mut s = state(ZAPTEC, (80, 24), true);
-    act(&mut s, Action::Help);
-    check_screen("zaptec-help-80x24", &mut s);
-    act(&mut s, Action::Back);
-    assert_eq!(s.mode, egresswatch::tui::app::Mode::Normal);
+fn help_screens() {
+    for size in [(80, 24), (160, 48)] {
+        let mut s = state(ZAPTEC, size, true);
+        act(&mut s, Action::Help);
+        check_screen(&format!("zaptec-help-{}x{}", size.0, size.1), &mut s);
+        act(&mut s, Action::Back);
+        assert_eq!(s.mode, egresswatch::tui::app::Mode::Normal);
+    }
 }
 
 #[test]
@@ -445,6 +447,7 @@ fn start_up_errors_come_before_the_screen() {
             &["tui", "-i", "egresswatch-no-such-if0"],
             "egresswatch-no-such-if0",
         ),
+        (&["tui", "-i", "lo", "--filter", "port port"], "--filter"),
         (
             &["tui", "--rules", "no-such-rules-dir", "fixtures/basic.pcap"],
             "no-such-rules-dir",

@@ -15,6 +15,7 @@ const KEYS: &[(&str, &str)] = &[
     ("/", "filter: name, MAC, IP, profile, status words"),
     ("f", "errors only, or everything again"),
     ("e", "export the report (Markdown; .json for JSON)"),
+    ("Ctrl-U", "in the filter or file prompt: erase it"),
     ("space  s", "replay: pause or play; one frame"),
     (">  + -", "replay: to the end; faster, slower"),
     ("mouse", "click selects, again opens; wheel moves"),
