@@ -241,33 +241,49 @@ fn key_line(s: &State, theme: Theme, width: u16) -> (Line<'static>, Option<u16>)
     }
 }
 
+/// The keys that fit in `w` columns, the least needed left out first;
+/// help and quit always stay.
 fn keys_hint(s: &State, w: usize) -> String {
     let replay = !matches!(
         s.snapshot.as_ref().map(|x| x.status.feed),
         Some(super::feed::Feed::Live)
     );
-    let mut keys = Vec::new();
-    if w >= 100 {
-        keys.push("↑↓ move");
-    }
-    keys.extend([
-        match s.view {
-            View::Device => "Esc back",
-            _ => "⏎ open",
-        },
-        "Tab view",
-        "/ filter",
-        if s.errors_only { "f all" } else { "f errors" },
-        "e export",
-    ]);
+    // (priority: lower stays longer, text), in the order shown.
+    let mut keys: Vec<(u8, &str)> = vec![
+        (6, "↑↓ move"),
+        (
+            1,
+            match s.view {
+                View::Device => "Esc back",
+                _ => "⏎ open",
+            },
+        ),
+        (2, "Tab view"),
+        (3, "/ filter"),
+        (4, if s.errors_only { "f all" } else { "f errors" }),
+        (5, "e export"),
+    ];
     if replay {
-        keys.push("space pause");
-        if w >= 100 {
-            keys.extend(["s step", "> end", "+- speed"]);
-        }
+        keys.extend([
+            (5, "space pause"),
+            (7, "s step"),
+            (7, "> end"),
+            (8, "+- speed"),
+        ]);
     }
-    keys.extend(["? help", "q quit"]);
-    format!(" {}", keys.join("  "))
+    keys.extend([(0, "? help"), (0, "q quit")]);
+    let width = |k: &[(u8, &str)]| -> usize {
+        1 + k.iter().map(|(_, t)| text::width(t)).sum::<usize>() + 2 * k.len().saturating_sub(1)
+    };
+    while width(&keys) > w {
+        let Some(worst) = keys.iter().map(|k| k.0).max().filter(|p| *p > 0) else {
+            break;
+        };
+        let at = keys.iter().rposition(|k| k.0 == worst).unwrap_or(0);
+        keys.remove(at);
+    }
+    let texts: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    format!(" {}", texts.join("  "))
 }
 
 /// Rows of the current view's scrolling area (for paging).
