@@ -486,9 +486,10 @@ mod in_tmux {
         stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
         echo; echo end-of-test; exec cat";
 
-    /// A private tmux server, killed when dropped.
+    /// A private tmux server, killed (and its socket removed) when dropped.
     struct Tmux {
         socket: String,
+        path: Option<PathBuf>,
     }
 
     impl Tmux {
@@ -500,7 +501,7 @@ mod in_tmux {
                 "/dev/null is not a device: something replaced it (see cli::output_to_a_device_writes_through_it)"
             );
             let socket = format!("egresswatch-it-{}-{tag}", std::process::id());
-            let t = Tmux { socket };
+            let mut t = Tmux { socket, path: None };
             let size = (width.to_string(), height.to_string());
             t.run(&[
                 "-f",
@@ -513,6 +514,7 @@ mod in_tmux {
                 &size.1,
                 command,
             ]);
+            t.path = Some(PathBuf::from(t.format("#{socket_path}")));
             t
         }
 
@@ -596,6 +598,9 @@ mod in_tmux {
             let _ = Command::new("tmux")
                 .args(["-L", &self.socket, "kill-server"])
                 .output();
+            if let Some(p) = &self.path {
+                let _ = std::fs::remove_file(p);
+            }
         }
     }
 
