@@ -45,7 +45,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
     let mut n = 0u64;
     loop {
         n += 1;
-        if n % 65_536 == 0 {
+        if n.is_multiple_of(65_536) {
             let p = Progress {
                 bytes_read: merge.position(),
                 bytes_total,

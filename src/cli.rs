@@ -24,6 +24,8 @@ pub enum Command {
     Profiles(ProfilesCommand),
     /// Write a draft profile from what one device did in a capture.
     Learn(LearnArgs),
+    /// The troubleshooting screen: live on an interface, or replaying capture files.
+    Tui(TuiArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -131,4 +133,36 @@ pub struct AnalyzeArgs {
     /// Exit with status 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value = "never")]
     pub fail_on: FailOn,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["files", "interface"])))]
+pub struct TuiArgs {
+    /// Capture files to replay (pcap or pcapng); together they are one site.
+    #[arg(value_name = "FILE", conflicts_with = "interface")]
+    pub files: Vec<PathBuf>,
+    /// Watch this interface live (a mirror port) instead of replaying files.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// Replay speed in multiples of capture time; 0 is as fast as possible.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_speed)]
+    pub speed: f64,
+    /// Only frames matching this BPF expression (tcpdump syntax).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Profiles to use instead of the built-in ones (a folder of *.toml).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Site settings: values the profiles leave to the site (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub site: Option<PathBuf>,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a speed: a number of times capture time, 0 or more"
+        )),
+    }
 }

@@ -12,8 +12,11 @@ use crate::capture::{Frame, LinkType};
 use crate::proto;
 use std::io::Cursor;
 
+/// A fuzz entry point.
+pub type Target = fn(&[u8]);
+
 /// Every entry point, by the name of its fuzz target.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("capture", capture),
     ("decode", decode),
     ("pipeline", pipeline),
@@ -185,13 +188,14 @@ pub fn wifi(data: &[u8]) {
         Ok(rt) => data.get(rt.len..).unwrap_or(&[]),
         Err(_) => data,
     };
-    for parsed in [
+    for f in [
         proto::wifi::parse_dot11(dot11),
         proto::wifi::parse_dot11_swapped_fc(dot11),
-    ] {
-        if let Ok(f) = parsed {
-            std::hint::black_box(f.duration);
-        }
+    ]
+    .into_iter()
+    .flatten()
+    {
+        std::hint::black_box(f.duration);
     }
     for e in proto::wifi::elements(data) {
         std::hint::black_box(e);

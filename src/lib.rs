@@ -37,3 +37,4 @@ pub mod proto;
 pub mod report;
 pub mod testgen;
 pub mod trust;
+pub mod tui;

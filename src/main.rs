@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use egresswatch::analyze::{self, Progress};
-use egresswatch::cli::{AnalyzeArgs, Cli, Command, FailOn, LearnArgs, ProfilesCommand};
+use egresswatch::cli::{AnalyzeArgs, Cli, Command, FailOn, LearnArgs, ProfilesCommand, TuiArgs};
 use egresswatch::finding::Severity;
 use egresswatch::output;
 use egresswatch::profile::{self, ProfileErrors, ProfileSet, Site};
@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => run_analyze(args),
         Command::Profiles(cmd) => run_profiles(cmd),
         Command::Learn(args) => run_learn(args),
+        Command::Tui(args) => run_tui(args),
     };
     match result {
         Ok(code) => code,
@@ -168,6 +169,14 @@ fn write_out(w: &mut dyn Write, path: Option<&std::path::Path>, text: &str) -> R
             .write_all(text.as_bytes())
             .map_err(|e| format!("standard output: {e}"));
     };
+    // A device or pipe (-o /dev/null) is written through, never replaced.
+    if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(p)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| format!("{}: cannot write: {e}", p.display()));
+    }
     let mut tmp = p.as_os_str().to_owned();
     tmp.push(format!(".egresswatch-tmp-{}", std::process::id()));
     let tmp = std::path::PathBuf::from(tmp);
@@ -179,12 +188,26 @@ fn write_out(w: &mut dyn Write, path: Option<&std::path::Path>, text: &str) -> R
         })
 }
 
-fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
-    let profiles = load_profiles(args.rules.as_deref())?;
-    let site = match &args.site {
+/// The profiles (`--rules`) and the site's values (`--site`) checks use.
+fn load_checks(
+    rules: Option<&std::path::Path>,
+    site: Option<&std::path::Path>,
+) -> Result<(ProfileSet, Site), String> {
+    let profiles = load_profiles(rules)?;
+    let site = match site {
         Some(path) => Site::load(path, &profiles).map_err(|e| first_error(e, None))?,
         None => Site::default(),
     };
+    Ok((profiles, site))
+}
+
+fn run_tui(args: TuiArgs) -> Result<ExitCode, String> {
+    let (profiles, site) = load_checks(args.rules.as_deref(), args.site.as_deref())?;
+    egresswatch::tui::run(args, profiles, site)
+}
+
+fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
+    let (profiles, site) = load_checks(args.rules.as_deref(), args.site.as_deref())?;
     let opts = analyze::Options {
         files: args.files.clone(),
         filter: args.filter.clone(),
@@ -232,8 +255,8 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
     })
 }
 
-/// Writes to a temporary file beside the target and renames it into place,
-/// so a failed run never leaves a half-written report.
+/// Writes the report to standard output, or to a file (see
+/// [`output::write_file`]).
 fn write_report(
     report: &egresswatch::report::Report,
     format: output::Format,
@@ -247,23 +270,6 @@ fn write_report(
                 .and_then(|_| w.flush())
                 .map_err(|e| format!("standard output: {e}"))
         }
-        Some(p) => {
-            let name = p.display();
-            let mut tmp = p.as_os_str().to_owned();
-            tmp.push(format!(".egresswatch-tmp-{}", std::process::id()));
-            let tmp = std::path::PathBuf::from(tmp);
-            let result = (|| {
-                let file = std::fs::File::create(&tmp)?;
-                let mut w = std::io::BufWriter::new(file);
-                output::write(report, format, &mut w)?;
-                w.flush()?;
-                drop(w);
-                std::fs::rename(&tmp, p)
-            })();
-            result.map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                format!("{name}: cannot write: {e}")
-            })
-        }
+        Some(p) => output::write_file(report, format, p),
     }
 }

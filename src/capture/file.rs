@@ -448,7 +448,7 @@ impl<R: Read> FileReader<R> {
         }
         let h = self.avail();
         let len = read_u32(h, 4, be);
-        if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+        if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
             return Err(format!(
                 "block at offset {} has an impossible length {len}: the file is damaged from here",
                 self.offset

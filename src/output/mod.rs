@@ -36,6 +36,40 @@ pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<(
     }
 }
 
+/// Writes the report to a file. A regular file (or a new one) is written
+/// beside the target and renamed into place, so a failed run never leaves
+/// half a report; anything else (`/dev/null`, `/dev/stdout`, a FIFO) is
+/// written directly, as renaming over it would replace it.
+pub fn write_file(report: &Report, format: Format, path: &std::path::Path) -> Result<(), String> {
+    let fail = |e: io::Error| format!("{}: cannot write: {e}", path.display());
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    if special {
+        let mut w = io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(fail)?,
+        );
+        return write(report, format, &mut w)
+            .and_then(|_| w.flush())
+            .map_err(fail);
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".egresswatch-tmp-{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    let result = (|| {
+        let mut w = io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(report, format, &mut w)?;
+        w.flush()?;
+        drop(w);
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
 /// A short byte count: 1.2 MB, 340 kB, 12 B.
 pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

@@ -319,7 +319,7 @@ pub fn freq_to_channel(mhz: u16) -> Option<u16> {
 }
 
 fn freq_band_channel(mhz: u16) -> Option<(Band, u16)> {
-    let on_grid = |base: u16, step: u16| (mhz - base) % step == 0;
+    let on_grid = |base: u16, step: u16| (mhz - base).is_multiple_of(step);
     match mhz {
         2484 => Some((Band::Ghz2_4, 14)),
         2412..=2472 if on_grid(2407, 5) => Some((Band::Ghz2_4, (mhz - 2407) / 5)),

@@ -566,3 +566,20 @@ fn output_failure_leaves_no_temporary_file() {
     assert_one_error_line(&out, target.to_str().unwrap(), "-o onto a directory");
     assert_eq!(dir.names(), ["out"], "left behind beside the target");
 }
+
+#[test]
+fn output_to_a_device_writes_through_it() {
+    // `-o /dev/null` must not rename a file over the device (tmux, and
+    // everything else on the machine, needs /dev/null).
+    use std::os::unix::fs::FileTypeExt;
+    let dev = std::path::Path::new("/dev/null");
+    assert!(
+        std::fs::metadata(dev).unwrap().file_type().is_char_device(),
+        "/dev/null is not a device before the test: something replaced it"
+    );
+    analyze_ok(&[BASIC, "-o", "/dev/null"]);
+    assert!(
+        std::fs::metadata(dev).unwrap().file_type().is_char_device(),
+        "-o /dev/null replaced the device with a file"
+    );
+}

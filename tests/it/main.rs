@@ -12,3 +12,4 @@ mod profiles;
 mod protocols;
 mod real_captures;
 mod sites;
+mod tui;
