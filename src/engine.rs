@@ -145,7 +145,7 @@ impl Engine {
         checks: crate::report::Checks<'_>,
     ) -> crate::report::Report {
         let mut inv = self.inventory.clone();
-        for flow in self.flows.iter() {
+        for flow in self.flows.iter_drain_order() {
             crate::flow::FlowSink::flow_ended(&mut inv, flow, crate::flow::EndReason::CaptureEnd);
         }
         crate::report::build_with(self, &inv, files, problems, checks)

@@ -122,6 +122,23 @@ impl FlowTable {
         self.slots.iter().flatten()
     }
 
+    /// The open flows in the order [`FlowTable::drain`] ends them (class by
+    /// class, least recently active first), so a snapshot summarises them
+    /// exactly as the end of the capture would.
+    pub fn iter_drain_order(&self) -> impl Iterator<Item = &Flow> {
+        (0..CLASSES).flat_map(move |class| {
+            let mut slot = self.lists[class].head;
+            std::iter::from_fn(move || {
+                if slot == NIL {
+                    return None;
+                }
+                let f = self.slots.get(slot as usize)?.as_ref()?;
+                slot = f.next;
+                Some(f)
+            })
+        })
+    }
+
     fn timeout(&self, class: u8) -> Nanos {
         match class {
             0 => self.cfg.tcp_idle,

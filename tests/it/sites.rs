@@ -555,25 +555,15 @@ fn a_snapshot_at_the_end_gives_the_final_verdicts() {
         }
         let live = engine.snapshot(&[], Vec::new(), checks);
         let done = run(s.files);
-        let key = |r: &Report| -> Vec<String> {
-            r.findings
+        // Everything a user reads: findings with their evidence frames and
+        // messages, and every requirement's verdict and evidence.
+        let key = |r: &Report| {
+            let reqs: Vec<_> = r
+                .devices
                 .iter()
-                .map(|f| {
-                    format!(
-                        "{} {} {:?} {:?} {}",
-                        f.kind.as_str(),
-                        f.device,
-                        f.how,
-                        f.port,
-                        f.count
-                    )
-                })
-                .chain(r.devices.iter().flat_map(|d| {
-                    d.requirements
-                        .iter()
-                        .map(move |q| format!("{} {} {}", d.id(), q.id, q.status))
-                }))
-                .collect()
+                .map(|d| (d.id(), &d.requirements, &d.summary))
+                .collect();
+            serde_json::to_string(&(&r.findings, reqs)).unwrap()
         };
         assert_eq!(key(&live), key(&done), "{:?}", s.files);
     }
