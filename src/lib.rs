@@ -30,6 +30,7 @@ pub mod device;
 pub mod engine;
 pub mod finding;
 pub mod flow;
+pub mod live;
 pub mod output;
 pub mod profile;
 pub mod proto;

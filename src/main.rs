@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => run_analyze(args),
         Command::Profiles(cmd) => run_profiles(cmd),
+        Command::Live(args) => run_live(args),
     };
     match result {
         Ok(code) => code,
@@ -90,6 +91,15 @@ fn run_profiles(cmd: ProfilesCommand) -> Result<ExitCode, String> {
     }
     w.flush().map_err(io)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_live(args: egresswatch::live::LiveArgs) -> Result<ExitCode, String> {
+    let profiles = load_profiles(args.rules.as_deref())?;
+    let site = match &args.site {
+        Some(path) => Site::load(path, &profiles).map_err(|e| first_error(e, None))?,
+        None => Site::default(),
+    };
+    egresswatch::live::run(args, profiles, site)
 }
 
 fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {

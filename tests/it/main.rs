@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod fixtures_sync;
 mod hostile;
+mod live;
 mod pipeline;
 mod profiles;
 mod protocols;
