@@ -8,8 +8,11 @@
 //! - `finding`: the finding object of the report, raised once
 //!   (`"status": "new"`); when its count, severity or message changes it is
 //!   sent again at the next stats interval (`"updated"`, at most one line
-//!   per finding per interval, not one per packet); `"cleared"` when a
-//!   snapshot no longer holds it (a device that got through after all).
+//!   per finding per interval, not one per packet); `"cleared"` when the
+//!   final report no longer holds it (a device that got through after
+//!   all). While the capture runs a finding is never withdrawn: a snapshot
+//!   judges the newest attempts pending, so a failure that repeats would
+//!   otherwise flap between raised and cleared.
 //!   A finding is the same finding while its kind, device, requirement,
 //!   remote address, port, cause (`how`) and name stay the same.
 //! - `stats`: packets, bytes, libpcap's kernel and interface drops, flows,
@@ -200,9 +203,9 @@ impl Tracker {
         out
     }
 
-    /// Findings that changed since they were last sent, and those the
-    /// latest snapshot no longer holds.
-    pub fn updates(&mut self, r: &Report) -> Vec<Value> {
+    /// Findings that changed since they were last sent, and, at the end of
+    /// the run (`end`), those the final report no longer holds.
+    pub fn updates(&mut self, r: &Report, end: bool) -> Vec<Value> {
         let now = r.capture.end.map(format_time);
         let mut out = Vec::new();
         let mut gone = Vec::new();
@@ -214,8 +217,10 @@ impl Tracker {
                 continue;
             };
             if !k.present {
-                out.push(finding_event(&k.sent, "cleared", now.clone()));
-                gone.push(id);
+                if end {
+                    out.push(finding_event(&k.sent, "cleared", now.clone()));
+                    gone.push(id);
+                }
             } else if let Some(f) = k.latest.take() {
                 out.push(finding_event(&f, "updated", now.clone()));
                 k.sent = f;

@@ -360,7 +360,7 @@ pub fn run(args: LiveArgs, profiles: ProfileSet, site: Site) -> Result<ExitCode,
             }
             if now >= next_stats {
                 next_stats = now + stats_every;
-                lines.extend(tracker.updates(&r));
+                lines.extend(tracker.updates(&r, false));
                 lines.push(stats_event(&r, open_flows, started));
             }
         }
@@ -411,7 +411,7 @@ pub fn run(args: LiveArgs, profiles: ProfileSet, site: Site) -> Result<ExitCode,
     let (r, open_flows) = build(tallies, &files, problems, checks, live);
     let mut lines = tracker.snapshot(&r);
     lines.extend(tracker.mirror(&r));
-    lines.extend(tracker.updates(&r));
+    lines.extend(tracker.updates(&r, true));
     lines.push(stats_event(&r, open_flows, started));
     for l in &lines {
         sink.line(l).map_err(io)?;
