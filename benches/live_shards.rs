@@ -102,7 +102,11 @@ fn site_of_hosts() -> Trace {
                     0 => (true, Tcp::new(sport, 443, c0, 0, SYN), &[]),
                     1 => (false, Tcp::new(443, sport, s0, c0 + 1, SYN | ACK), &[]),
                     2 => (true, Tcp::new(sport, 443, c0 + 1, s0 + 1, ACK), &[]),
-                    3 => (true, Tcp::new(sport, 443, c0 + 1, s0 + 1, PSH | ACK), &request),
+                    3 => (
+                        true,
+                        Tcp::new(sport, 443, c0 + 1, s0 + 1, PSH | ACK),
+                        &request,
+                    ),
                     _ => (true, Tcp::new(sport, 443, c0 + 301, s0 + 1, FIN | ACK), &[]),
                 };
                 let (l3, src, dst) = if out {
@@ -110,7 +114,13 @@ fn site_of_hosts() -> Trace {
                 } else {
                     (Ip::V4(Ipv4::new(srv, ip)), GW, mac)
                 };
-                let f = ethernet(dst, src, Vlan::Untagged, l3.ethertype(), &l3.tcp(&tcp, payload));
+                let f = ethernet(
+                    dst,
+                    src,
+                    Vlan::Untagged,
+                    l3.ethertype(),
+                    &l3.tcp(&tcp, payload),
+                );
                 t.push(LinkType::ETHERNET, ts, f.len() as u32, &f);
                 ts += 20_000;
             }

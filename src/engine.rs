@@ -215,11 +215,7 @@ impl Engine {
     pub fn finish(&mut self) {
         // The inventory's clock is only ahead of the last frame when a live
         // shard was told a later time by [`Engine::advance`].
-        let end = self
-            .stats
-            .last_ts
-            .unwrap_or(0)
-            .max(self.inventory.last_ts);
+        let end = self.stats.last_ts.unwrap_or(0).max(self.inventory.last_ts);
         self.app.finish(end, &mut self.inventory);
         self.flows.drain(&mut self.inventory);
     }

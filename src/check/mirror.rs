@@ -88,9 +88,9 @@ pub fn assess(devices: &[DeviceReport], broadcast_frames: Option<u64>) -> Mirror
              missing answer reads not_observed, not blocked"
                 .into(),
         ),
-        Some(false) => cannot.push(
-            "both directions: no TCP conversation was seen both ways".into(),
-        ),
+        Some(false) => {
+            cannot.push("both directions: no TCP conversation was seen both ways".into())
+        }
         None => cannot.push("TCP yet: too little traffic to judge the directions".into()),
     }
     if m.both_directions == Some(true) && !m.one_way_devices.is_empty() {
@@ -102,7 +102,8 @@ pub fn assess(devices: &[DeviceReport], broadcast_frames: Option<u64>) -> Mirror
     if m.dhcp_broadcast_seen {
         can.push("broadcast DHCP".into());
     } else {
-        cannot.push("DHCP yet (none seen: leases renew rarely, or broadcasts are not copied)".into());
+        cannot
+            .push("DHCP yet (none seen: leases renew rarely, or broadcasts are not copied)".into());
     }
     match m.broadcast_frames {
         Some(0) => cannot.push("broadcast frames (none seen)".into()),

@@ -415,7 +415,18 @@ impl DhcpFacts {
                 }
             )*};
         }
-        pick!(hostname, vendor_class, requested_ip, leased_ip, offered_ip, server, subnet_mask, lease_time, mud_url, client_fqdn);
+        pick!(
+            hostname,
+            vendor_class,
+            requested_ip,
+            leased_ip,
+            offered_ip,
+            server,
+            subnet_mask,
+            lease_time,
+            mud_url,
+            client_fqdn
+        );
         macro_rules! pick_list {
             ($($f:ident),*) => {$(
                 if !o.$f.is_empty() && (later || self.$f.is_empty()) {

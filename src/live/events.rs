@@ -43,15 +43,18 @@ pub struct Sink {
 }
 
 fn open_append(p: &std::path::Path) -> io::Result<File> {
-    std::fs::OpenOptions::new().create(true).append(true).open(p)
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
 }
 
 impl Sink {
     pub fn open(path: Option<PathBuf>) -> Result<Sink, String> {
         let w: Box<dyn Write + Send> = match &path {
-            Some(p) => Box::new(
-                open_append(p).map_err(|e| format!("{}: cannot write: {e}", p.display()))?,
-            ),
+            Some(p) => {
+                Box::new(open_append(p).map_err(|e| format!("{}: cannot write: {e}", p.display()))?)
+            }
             None => Box::new(io::stdout()),
         };
         Ok(Sink {

@@ -212,12 +212,13 @@ pub fn run(args: LiveArgs, profiles: ProfileSet, site: Site) -> Result<ExitCode,
     if args.interfaces.len() > u16::MAX as usize {
         return Err("too many interfaces".into());
     }
-    if !(args.stats_interval > 0.0) || args.duration.is_some_and(|d| !(d >= 0.0)) {
+    let bad = |x: f64| x.is_nan() || x < 0.0;
+    if bad(args.stats_interval) || args.stats_interval == 0.0 || args.duration.is_some_and(bad) {
         return Err("--stats-interval and --duration take a positive number of seconds".into());
     }
-    let workers = args.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-    });
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)));
     if workers == 0 && args.interfaces.len() > 1 {
         return Err("--workers 0 analyses on the capture thread: one interface only".into());
     }
@@ -388,7 +389,8 @@ pub fn run(args: LiveArgs, profiles: ProfileSet, site: Site) -> Result<ExitCode,
             Ok(Dest::Inline(w, _)) => tallies.push(w.finish()),
             Ok(Dest::Routed(r)) => {
                 if r.close().is_err() {
-                    problems.push("a worker thread failed; its share of the traffic is missing".into());
+                    problems
+                        .push("a worker thread failed; its share of the traffic is missing".into());
                 }
             }
             Err(_) => problems.push("a capture thread failed".into()),
@@ -398,7 +400,9 @@ pub fn run(args: LiveArgs, profiles: ProfileSet, site: Site) -> Result<ExitCode,
     for w in worker_threads {
         match w.join() {
             Ok(t) => tallies.push(t),
-            Err(_) => problems.push("a worker thread failed; its share of the traffic is missing".into()),
+            Err(_) => {
+                problems.push("a worker thread failed; its share of the traffic is missing".into())
+            }
         }
     }
     let live = summary(&ifaces, workers);

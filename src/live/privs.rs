@@ -30,8 +30,7 @@ pub fn drop_after_open() -> Result<String, String> {
     let _ = caps::clear(None, CapSet::Ambient);
     caps::clear(None, CapSet::Inheritable).map_err(|e| format!("dropping capabilities: {e}"))?;
     caps::clear(None, CapSet::Effective).map_err(|e| format!("dropping capabilities: {e}"))?;
-    caps::set(None, CapSet::Permitted, &keep)
-        .map_err(|e| format!("dropping capabilities: {e}"))?;
+    caps::set(None, CapSet::Permitted, &keep).map_err(|e| format!("dropping capabilities: {e}"))?;
     Ok(if keep.is_empty() {
         "none".into()
     } else {

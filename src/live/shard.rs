@@ -481,8 +481,7 @@ impl Router {
     /// that has not been told the time for a second of capture time.
     pub fn flush(&mut self) -> Result<(), Gone> {
         for i in 0..self.workers.len() {
-            if !self.open[i].is_empty() || self.now >= self.told[i].saturating_add(1_000_000_000)
-            {
+            if !self.open[i].is_empty() || self.now >= self.told[i].saturating_add(1_000_000_000) {
                 self.send(i)?;
             }
         }

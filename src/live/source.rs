@@ -227,9 +227,11 @@ pub fn run(job: Job) -> Dest {
             Ok(p) => {
                 number += 1;
                 let h = p.header;
-                let ts: Nanos = (h.ts.tv_sec as i64)
+                // time_t and suseconds_t are narrower on some targets.
+                #[allow(clippy::useless_conversion)]
+                let ts: Nanos = i64::from(h.ts.tv_sec)
                     .saturating_mul(1_000_000_000)
-                    .saturating_add(h.ts.tv_usec as i64 * 1000);
+                    .saturating_add(i64::from(h.ts.tv_usec).saturating_mul(1000));
                 let frame = Frame {
                     file: index,
                     number,

@@ -112,8 +112,7 @@ fn sharded_engines_report_what_analyze_reports() {
         for workers in [1, 2, 3] {
             let got = sharded(&files, workers);
             let (gf, gd) = comparable(&got);
-            if let Some(d) = first_diff(&gf, &wf, "findings").or(first_diff(&gd, &wd, "devices"))
-            {
+            if let Some(d) = first_diff(&gf, &wf, "findings").or(first_diff(&gd, &wd, "devices")) {
                 panic!("{files:?} with {workers} workers (left) and analyze differ at {d}");
             }
             assert_eq!(got.capture.packets, want.capture.packets);
@@ -221,7 +220,9 @@ impl Netns {
     fn veth(&self) {
         run_ok(
             "ip",
-            &["-n", &self.0, "link", "add", "name", "rep", "type", "veth", "peer", "name", "cap"],
+            &[
+                "-n", &self.0, "link", "add", "name", "rep", "type", "veth", "peer", "name", "cap",
+            ],
         );
         run_ok("ip", &["-n", &self.0, "link", "set", "rep", "up"]);
         run_ok("ip", &["-n", &self.0, "link", "set", "cap", "up"]);
@@ -237,8 +238,21 @@ impl Netns {
         let bin = env!("CARGO_BIN_EXE_egresswatch");
         let out = out.to_str().unwrap();
         let mut args = vec![
-            "netns", "exec", &self.0, bin, "live", "-i", "cap", "--format", "ndjson", "-o", out,
-            "--stats-interval", "1", "--mirror-check", "5",
+            "netns",
+            "exec",
+            &self.0,
+            bin,
+            "live",
+            "-i",
+            "cap",
+            "--format",
+            "ndjson",
+            "-o",
+            out,
+            "--stats-interval",
+            "1",
+            "--mirror-check",
+            "5",
         ];
         args.extend_from_slice(extra);
         Command::new("ip")
@@ -300,7 +314,14 @@ fn interrupt(mut child: Child) -> (i32, String) {
 fn finding_core(f: &Value) -> Value {
     let mut f = f.clone();
     let m = f.as_object_mut().unwrap();
-    for k in ["first_seen", "last_seen", "evidence", "event_type", "timestamp", "status"] {
+    for k in [
+        "first_seen",
+        "last_seen",
+        "evidence",
+        "event_type",
+        "timestamp",
+        "status",
+    ] {
         m.remove(k);
     }
     f
@@ -313,7 +334,14 @@ fn device_core(d: &Value) -> Value {
         .iter()
         .map(|r| serde_json::json!([r["id"], r["status"]]))
         .collect();
-    serde_json::json!([d["mac"], d["ips"], d["profile"], d["identified_by"], d["names"], statuses])
+    serde_json::json!([
+        d["mac"],
+        d["ips"],
+        d["profile"],
+        d["identified_by"],
+        d["names"],
+        statuses
+    ])
 }
 
 /// Replays `capture` onto the veth pair at its own pace while `live`
@@ -337,8 +365,16 @@ fn replay_and_compare(tag: &str, capture: &str, workers: &str) -> Vec<Value> {
             .find(|l| l.starts_with(k))
             .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
     };
-    assert_eq!(cap("CapEff:").as_deref(), Some("0000000000000000"), "{status}");
-    assert_eq!(cap("CapPrm:").as_deref(), Some("0000000000002000"), "{status}");
+    assert_eq!(
+        cap("CapEff:").as_deref(),
+        Some("0000000000000000"),
+        "{status}"
+    );
+    assert_eq!(
+        cap("CapPrm:").as_deref(),
+        Some("0000000000002000"),
+        "{status}"
+    );
 
     let path = fixture(capture);
     ns.exec_ok(&["tcpreplay", "-q", "-i", "rep", path.to_str().unwrap()]);
@@ -355,13 +391,31 @@ fn replay_and_compare(tag: &str, capture: &str, workers: &str) -> Vec<Value> {
         .expect("the last line is the report event");
     let want = serde_json::to_value(analyze(&[path])).unwrap();
     let core = |r: &Value| -> Vec<Value> {
-        r["findings"].as_array().unwrap().iter().map(finding_core).collect()
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(finding_core)
+            .collect()
     };
-    assert_eq!(core(report), core(&want), "findings of live vs analyze ({capture})");
+    assert_eq!(
+        core(report),
+        core(&want),
+        "findings of live vs analyze ({capture})"
+    );
     let devs = |r: &Value| -> Vec<Value> {
-        r["devices"].as_array().unwrap().iter().map(device_core).collect()
+        r["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(device_core)
+            .collect()
     };
-    assert_eq!(devs(report), devs(&want), "devices of live vs analyze ({capture})");
+    assert_eq!(
+        devs(report),
+        devs(&want),
+        "devices of live vs analyze ({capture})"
+    );
     assert_eq!(report["capture"]["packets"], want["capture"]["packets"]);
     let live = &report["capture"]["live"];
     assert_eq!(live["dropped"], 0, "kernel drops at replay speed");
@@ -419,7 +473,10 @@ fn veth_replays_report_what_analyze_reports() {
 #[test]
 fn veth_interface_that_goes_away_is_reported_and_waited_for() {
     if let Some(why) = veth_unavailable() {
-        return skipped("veth_interface_that_goes_away_is_reported_and_waited_for", &why);
+        return skipped(
+            "veth_interface_that_goes_away_is_reported_and_waited_for",
+            &why,
+        );
     }
     let ns = Netns::new("gone");
     let dir = std::env::temp_dir().join(format!("ew-live-{}-gone", std::process::id()));
@@ -444,13 +501,24 @@ fn veth_interface_that_goes_away_is_reported_and_waited_for() {
     });
     // Frames after the return are captured.
     let path = fixture("site-zaptec-oneway.pcap");
-    ns.exec_ok(&["tcpreplay", "-q", "--topspeed", "-i", "rep", path.to_str().unwrap()]);
+    ns.exec_ok(&[
+        "tcpreplay",
+        "-q",
+        "--topspeed",
+        "-i",
+        "rep",
+        path.to_str().unwrap(),
+    ]);
     std::thread::sleep(Duration::from_millis(500));
     let (code, err) = interrupt(child);
     assert_eq!(code, 0, "{err}");
     let ev = events(&out);
     let _ = std::fs::remove_dir_all(&dir);
-    let report = ev.iter().rev().find(|e| e["event_type"] == "report").unwrap();
+    let report = ev
+        .iter()
+        .rev()
+        .find(|e| e["event_type"] == "report")
+        .unwrap();
     assert_eq!(report["capture"]["packets"], 27, "{}", report["capture"]);
 }
 
@@ -468,7 +536,15 @@ fn live_errors_are_one_line_and_exit_2() {
     // A filter that does not compile (on loopback, which always exists;
     // without root the same command fails on permission: one line, 2).
     let out = Command::new(bin)
-        .args(["live", "-i", "lo", "--filter", "tcp port", "--duration", "1"])
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "--filter",
+            "tcp port",
+            "--duration",
+            "1",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
