@@ -485,6 +485,14 @@ fn veth_interface_that_goes_away_is_reported_and_waited_for() {
     let _ = std::fs::remove_file(&out);
     let child = ns.sensor(&out, &["--workers", "2"]);
     wait_for(&out, "the first stats event", |e| has(e, "stats"));
+    // logrotate moves the file and sends SIGHUP: the sensor starts a new one.
+    let rotated = dir.join("events.ndjson.1");
+    std::fs::rename(&out, &rotated).unwrap();
+    run_ok("kill", &["-HUP", &child.id().to_string()]);
+    wait_for(&out, "a stats event in the reopened file", |e| {
+        has(e, "stats")
+    });
+    assert!(has(&events(&rotated), "stats"));
     // Down and up again: the capture goes on.
     run_ok("ip", &["-n", &ns.0, "link", "set", "cap", "down"]);
     run_ok("ip", &["-n", &ns.0, "link", "set", "cap", "up"]);
@@ -554,4 +562,43 @@ fn live_errors_are_one_line_and_exit_2() {
         err.contains("--filter") || err.contains("no permission"),
         "{err}"
     );
+}
+
+#[test]
+fn a_finding_is_raised_once_updated_later_and_cleared_only_at_the_end() {
+    use egresswatch::live::events::Tracker;
+    let r = analyze(&[fixture("site-zaptec-broken.pcap")]);
+    assert!(!r.findings.is_empty());
+    let mut t = Tracker::default();
+    let first = t.snapshot(&r);
+    let kinds = |ev: &[Value], ty: &str| ev.iter().filter(|e| e["event_type"] == ty).count();
+    assert_eq!(kinds(&first, "finding"), r.findings.len());
+    assert_eq!(kinds(&first, "device"), r.devices.len());
+    assert!(first
+        .iter()
+        .all(|e| e["status"] == "new" && e["timestamp"].is_string()));
+    // The same snapshot again: nothing to say.
+    assert!(t.snapshot(&r).is_empty());
+    assert!(t.updates(&r, false).is_empty());
+    // A count that grows is sent once, at the next update.
+    let mut grown = r.clone();
+    grown.findings[0].count += 3;
+    assert!(t.snapshot(&grown).is_empty());
+    let up = t.updates(&grown, false);
+    assert_eq!(up.len(), 1);
+    assert_eq!(up[0]["status"], "updated");
+    assert_eq!(up[0]["count"], grown.findings[0].count);
+    assert!(t.updates(&grown, false).is_empty());
+    // Gone from a snapshot: not withdrawn while the capture runs...
+    let mut gone = grown.clone();
+    gone.findings.remove(0);
+    assert!(t.snapshot(&gone).is_empty());
+    assert!(t.updates(&gone, false).is_empty());
+    // ...and back: not raised again.
+    assert!(t.snapshot(&grown).is_empty());
+    // Gone from the final report: cleared.
+    t.snapshot(&gone);
+    let end = t.updates(&gone, true);
+    assert_eq!(end.len(), 1);
+    assert_eq!(end[0]["status"], "cleared");
 }
