@@ -12,6 +12,7 @@
 #
 #   sudo benches/live-veth.sh
 #   sudo WORKERS=0 RATES="100000 top" benches/live-veth.sh
+#   sudo PCAP=site-512 LOOPS=2 benches/live-veth.sh   # the bench's 512-host site
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,10 @@ RATES=${RATES:-"50000 100000 200000 400000 top"}
 BUFFER=${BUFFER:-$((64 << 20))}
 
 [[ -x $BIN ]] || { echo "no $BIN: run cargo build --release" >&2; exit 2; }
+if [[ $PCAP == site-512 ]]; then
+  PCAP=target/site-512-hosts.pcap
+  [[ -f $PCAP ]] || LIVE_SHARDS_WRITE=$PWD/$PCAP cargo bench --bench live_shards >/dev/null
+fi
 [[ -f $PCAP ]] || { echo "no $PCAP" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "needs root (network namespaces)" >&2; exit 2; }
 

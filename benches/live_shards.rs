@@ -213,6 +213,17 @@ fn scaling_report(name: &str, t: &Trace) {
 }
 
 fn bench(c: &mut Criterion) {
+    // `benches/live-veth.sh` replays the 512-host site on a veth pair:
+    // LIVE_SHARDS_WRITE=FILE writes it as a pcap and benchmarks nothing.
+    if let Some(path) = std::env::var_os("LIVE_SHARDS_WRITE") {
+        let t = site_of_hosts();
+        let mut w = egresswatch::testgen::writer::PcapWriter::ethernet_le();
+        for f in t.frames() {
+            w.push(f.ts as u64, f.data);
+        }
+        std::fs::write(&path, w.finish()).expect("write the site pcap");
+        return;
+    }
     let traces = [
         ("site-512-hosts", site_of_hosts()),
         (
