@@ -35,7 +35,7 @@ NS=ewbench$$
 OUT=$(mktemp -d)
 ip netns add "$NS"
 trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$OUT"' EXIT
-ip netns exec "$NS" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1
+ip netns exec "$NS" sh -c 'for k in default all; do echo 1 > /proc/sys/net/ipv6/conf/$k/disable_ipv6; done 2>/dev/null; true'
 ip -n "$NS" link add name rep type veth peer name cap
 ip -n "$NS" link set rep up
 ip -n "$NS" link set cap up
