@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Analyse one site capture made of one or more pcap or pcapng files.
     Analyze(AnalyzeArgs),
+    /// Sensor mode on a mirror port: events as they happen, a report at the end.
+    Live(crate::live::LiveArgs),
     /// The expected egress profiles: list them, show one, check a folder.
     #[command(subcommand)]
     Profiles(ProfilesCommand),

@@ -5,11 +5,11 @@
 //! when a new flow, device or name first appears) and reads no clock: the
 //! frame's timestamp is the only time it knows.
 
-use crate::app::AppLayer;
+use crate::app::{AppLayer, ProtoCount};
 use crate::capture::{Frame, Nanos};
 use crate::decode::{self, DecodeError, Fragment, L4};
 use crate::device::Inventory;
-use crate::flow::{FlowConfig, FlowTable, FrameRef};
+use crate::flow::{FlowConfig, FlowStats, FlowTable, FrameRef};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -42,6 +42,45 @@ pub struct CaptureStats {
     pub first_ts: Option<Nanos>,
     #[serde(skip)]
     pub last_ts: Option<Nanos>,
+}
+
+/// What an engine has seen, detached from it: the inventory and every
+/// counter the report shows. The shards of a live capture each run an
+/// engine and send these to be merged into one report
+/// ([`Engine::from_tallies`]).
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    pub inventory: Inventory,
+    pub stats: CaptureStats,
+    pub flows: FlowStats,
+    pub app: BTreeMap<&'static str, ProtoCount>,
+    pub cache_dropped: u64,
+    pub pending_dropped: u64,
+    /// Flows still in the table.
+    pub open_flows: usize,
+}
+
+impl CaptureStats {
+    /// Adds another engine's counters (a shard's) to these.
+    pub fn merge(&mut self, o: &CaptureStats) {
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.undecodable += o.undecodable;
+        for (reason, n) in &o.undecodable_reasons {
+            *self.undecodable_reasons.entry(reason).or_default() += n;
+        }
+        self.truncated += o.truncated;
+        self.fragments += o.fragments;
+        self.later_fragments += o.later_fragments;
+        self.wifi_frames += o.wifi_frames;
+        self.non_ip += o.non_ip;
+        self.filtered_out += o.filtered_out;
+        self.first_ts = match (self.first_ts, o.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_ts = self.last_ts.max(o.last_ts);
+    }
 }
 
 /// The whole analysis state.
@@ -144,17 +183,86 @@ impl Engine {
         problems: Vec<String>,
         checks: crate::report::Checks<'_>,
     ) -> crate::report::Report {
+        let inv = self.snapshot_inventory();
+        crate::report::build_with(self, &inv, files, problems, checks)
+    }
+
+    /// A copy of the inventory with every open flow summarised as if the
+    /// capture ended now.
+    fn snapshot_inventory(&self) -> Inventory {
         let mut inv = self.inventory.clone();
         for flow in self.flows.iter_drain_order() {
             crate::flow::FlowSink::flow_ended(&mut inv, flow, crate::flow::EndReason::CaptureEnd);
         }
-        crate::report::build_with(self, &inv, files, problems, checks)
+        inv
+    }
+
+    /// Capture time has reached `now` (a live shard is told the time of the
+    /// newest frame any shard has seen): what waited past its timeout ends,
+    /// as the next frame would have ended it, and a snapshot or the end of
+    /// the run judges pending attempts against `now`. A run that never
+    /// calls this behaves exactly as before.
+    pub fn advance(&mut self, now: Nanos) {
+        if now <= self.inventory.last_ts {
+            return;
+        }
+        self.inventory.last_ts = now;
+        self.flows.tick(now, &mut self.inventory);
+        self.app.tick(now, &mut self.inventory);
     }
 
     /// Ends the run: every flow still open is summarised.
     pub fn finish(&mut self) {
-        let end = self.stats.last_ts.unwrap_or(0);
+        // The inventory's clock is only ahead of the last frame when a live
+        // shard was told a later time by [`Engine::advance`].
+        let end = self.stats.last_ts.unwrap_or(0).max(self.inventory.last_ts);
         self.app.finish(end, &mut self.inventory);
         self.flows.drain(&mut self.inventory);
+    }
+
+    /// The state as it stands, detached: for a running capture, open flows
+    /// summarised as in [`Engine::snapshot`].
+    pub fn tally(&self) -> Tally {
+        Tally {
+            inventory: self.snapshot_inventory(),
+            stats: self.stats.clone(),
+            flows: self.flows.stats(),
+            app: self.app.counts.clone(),
+            cache_dropped: self.app.cache_dropped,
+            pending_dropped: self.app.pending_dropped,
+            open_flows: self.flows.len(),
+        }
+    }
+
+    /// Ends the run and gives up its state without copying it.
+    pub fn into_tally(mut self) -> Tally {
+        self.finish();
+        Tally {
+            inventory: std::mem::take(&mut self.inventory),
+            stats: std::mem::take(&mut self.stats),
+            flows: self.flows.stats(),
+            app: std::mem::take(&mut self.app.counts),
+            cache_dropped: self.app.cache_dropped,
+            pending_dropped: self.app.pending_dropped,
+            open_flows: 0,
+        }
+    }
+
+    /// One engine holding the merged state of several (the shards of a
+    /// live capture), for [`crate::report::build`]. Its flow table is
+    /// empty: every flow is already summarised in the tallies.
+    pub fn from_tallies(cfg: EngineConfig, tallies: Vec<Tally>) -> Engine {
+        let mut e = Engine::new(cfg);
+        let mut inventories = Vec::new();
+        for t in tallies {
+            inventories.push(t.inventory);
+            e.stats.merge(&t.stats);
+            e.flows.add_stats(&t.flows);
+            e.app.add_counts(&t.app);
+            e.app.cache_dropped += t.cache_dropped;
+            e.app.pending_dropped += t.pending_dropped;
+        }
+        e.inventory = crate::device::merge_shards(inventories);
+        e
     }
 }

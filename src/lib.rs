@@ -15,8 +15,9 @@
 //! pure parsers of [`proto`] on the packets that can carry their messages;
 //! [`device`] holds the inventory and the per-destination outcomes;
 //! [`report`] builds the one report every [`output`] renders. [`engine`]
-//! wires the stages and owns the per-packet loop. Capture time is the only
-//! clock below the CLI.
+//! wires the stages and owns the per-packet loop; [`live`] runs engines on
+//! live interfaces, sharded by host across threads. Capture time is the
+//! only clock below the CLI.
 
 #![forbid(unsafe_code)]
 
@@ -31,6 +32,7 @@ pub mod engine;
 pub mod finding;
 pub mod flow;
 pub mod fuzzing;
+pub mod live;
 pub mod output;
 pub mod profile;
 pub mod proto;

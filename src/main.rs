@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Profiles(cmd) => run_profiles(cmd),
         Command::Learn(args) => run_learn(args),
         Command::Tui(args) => run_tui(args),
+        Command::Live(args) => run_live(args),
     };
     match result {
         Ok(code) => code,
@@ -132,6 +133,11 @@ fn run_profiles(cmd: ProfilesCommand) -> Result<ExitCode, String> {
     }
     w.flush().map_err(io)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_live(args: egresswatch::live::LiveArgs) -> Result<ExitCode, String> {
+    let (profiles, site) = load_checks(args.rules.as_deref(), args.site.as_deref())?;
+    egresswatch::live::run(args, profiles, site)
 }
 
 fn run_learn(args: LearnArgs) -> Result<ExitCode, String> {

@@ -49,6 +49,11 @@ pub struct CaptureSummary {
     /// App-layer messages parsed and malformed, per protocol.
     pub app: BTreeMap<&'static str, ProtoCount>,
     pub problems: Vec<String>,
+    /// What the capture point can and cannot see (the mirror self-check).
+    pub mirror: crate::check::mirror::Mirror,
+    /// A live capture's interfaces and their drop counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<crate::live::LiveSummary>,
     /// What the tables' caps turned away: nothing is lost silently.
     pub dropped: Dropped,
 }
@@ -282,6 +287,8 @@ pub fn build_with(
             app: engine.app.counts.clone(),
             problems,
             dropped: dropped(inv, &engine.app),
+            mirror: crate::check::mirror::assess(&devices, None),
+            live: None,
         },
         devices,
         findings,

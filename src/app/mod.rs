@@ -164,10 +164,7 @@ impl AppLayer {
         frame: FrameRef,
         inv: &mut Inventory,
     ) {
-        if ts >= self.next_sweep {
-            self.sweep(ts, inv);
-            self.next_sweep = ts.saturating_add(SWEEP_EVERY);
-        }
+        self.tick(ts, inv);
         match pkt.l4 {
             L4::Tcp(t) => stream::on_tcp(self, flow, placed.dir, t, pkt, ts, frame, inv),
             L4::Udp { sport, dport } => {
@@ -187,6 +184,26 @@ impl AppLayer {
         inv: &mut Inventory,
     ) {
         wifi::on_frame(self, link, bytes, ts, frame, inv);
+    }
+
+    /// Capture time has reached `now`: times out what waited too long, at
+    /// most once per second (a payload packet does this; so does a live
+    /// shard told the time by the capture thread).
+    pub fn tick(&mut self, now: Nanos, inv: &mut Inventory) {
+        if now >= self.next_sweep {
+            self.sweep(now, inv);
+            self.next_sweep = now.saturating_add(SWEEP_EVERY);
+        }
+    }
+
+    /// Adds another app layer's counters to this one's (shards merged into
+    /// one report).
+    pub fn add_counts(&mut self, counts: &BTreeMap<&'static str, ProtoCount>) {
+        for (proto, c) in counts {
+            let e = self.counts.entry(proto).or_default();
+            e.messages += c.messages;
+            e.malformed += c.malformed;
+        }
     }
 
     /// Times out DNS queries and DHCP transactions older than their timeout.

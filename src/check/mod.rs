@@ -16,6 +16,7 @@
 //! failures (info).
 
 pub mod identify;
+pub mod mirror;
 pub mod rules;
 
 use crate::finding::Finding;

@@ -355,3 +355,199 @@ pub fn push_capped<T>(list: &mut Vec<T>, item: T, dropped: &mut u64) -> bool {
         false
     }
 }
+
+// Merging: the shards of a live capture each keep facts for the devices
+// whose flows they analyse; a device seen by two shards (a gateway, or a
+// conversation whose initiator the shard key and the flow table judged
+// differently) has its facts joined here. Counts add up, lists are joined
+// without duplicates under their caps, and where one value must win (the
+// last lease, the last stratum) the later observation does.
+
+/// Joins `b` into `a` without duplicates, keeping at most `cap`.
+fn union<T: PartialEq>(a: &mut Vec<T>, b: Vec<T>, cap: usize) {
+    for x in b {
+        if a.len() >= cap {
+            break;
+        }
+        if !a.contains(&x) {
+            a.push(x);
+        }
+    }
+}
+
+fn add_counts(a: &mut BTreeMap<&'static str, u32>, b: BTreeMap<&'static str, u32>) {
+    for (k, n) in b {
+        *a.entry(k).or_default() += n;
+    }
+}
+
+/// Evidence of both, earliest frames first, capped.
+fn join_evidence(a: &mut Vec<FrameRef>, b: Vec<FrameRef>) {
+    a.extend(b);
+    a.sort_unstable();
+    a.dedup();
+    a.truncate(MAX_EVIDENCE);
+}
+
+impl DnsQuestion {
+    fn merge(&mut self, o: DnsQuestion) {
+        self.queries += o.queries;
+        self.answered += o.answered;
+        add_counts(&mut self.rcodes, o.rcodes);
+        self.unanswered += o.unanswered;
+        self.late += o.late;
+        union(&mut self.addresses, o.addresses, 16);
+        union(&mut self.servers, o.servers, 4);
+        self.first_seen = self.first_seen.min(o.first_seen);
+        self.last_seen = self.last_seen.max(o.last_seen);
+        join_evidence(&mut self.evidence, o.evidence);
+    }
+}
+
+impl DhcpFacts {
+    fn merge(&mut self, o: DhcpFacts) {
+        add_counts(&mut self.messages, o.messages);
+        // The later conversation's values win where both have one.
+        let later = o.last_seen > self.last_seen;
+        macro_rules! pick {
+            ($($f:ident),*) => {$(
+                if o.$f.is_some() && (later || self.$f.is_none()) {
+                    self.$f = o.$f;
+                }
+            )*};
+        }
+        pick!(
+            hostname,
+            vendor_class,
+            requested_ip,
+            leased_ip,
+            offered_ip,
+            server,
+            subnet_mask,
+            lease_time,
+            mud_url,
+            client_fqdn
+        );
+        macro_rules! pick_list {
+            ($($f:ident),*) => {$(
+                if !o.$f.is_empty() && (later || self.$f.is_empty()) {
+                    self.$f = o.$f;
+                }
+            )*};
+        }
+        pick_list!(parameter_request_list, routers, dns_servers, ntp_servers);
+        self.discovers_unanswered += o.discovers_unanswered;
+        self.requests_unanswered += o.requests_unanswered;
+        self.naks += o.naks;
+        join_evidence(&mut self.evidence, o.evidence);
+        self.first_seen = self.first_seen.min(o.first_seen);
+        self.last_seen = self.last_seen.max(o.last_seen);
+        self.open.extend(o.open);
+    }
+}
+
+impl NtpServer {
+    fn merge(&mut self, o: NtpServer) {
+        let later = o.last_seen > self.last_seen;
+        self.requests += o.requests;
+        self.replies += o.replies;
+        add_counts(&mut self.modes, o.modes);
+        self.version = self.version.max(o.version);
+        if o.stratum.is_some() && (later || self.stratum.is_none()) {
+            self.stratum = o.stratum;
+            self.leap = o.leap;
+            self.reference_id = o.reference_id;
+            self.reference_raw = o.reference_raw;
+        }
+        union(&mut self.strata, o.strata, 16);
+        union(&mut self.kiss_codes, o.kiss_codes, 8);
+        self.unsynchronized_replies += o.unsynchronized_replies;
+        join_evidence(&mut self.evidence, o.evidence);
+        self.first_seen = self.first_seen.min(o.first_seen);
+        self.last_seen = self.last_seen.max(o.last_seen);
+    }
+}
+
+impl Facts {
+    /// Joins another shard's facts about the same device into these.
+    pub fn merge(&mut self, o: Facts) {
+        for (name, bits) in o.names {
+            if let Some(b) = self.names.get_mut(&name) {
+                *b |= bits;
+            } else if self.names.len() < MAX_NAMES {
+                self.names.insert(name, bits);
+            } else {
+                self.names_dropped += 1;
+            }
+        }
+        self.names_dropped += o.names_dropped;
+        for (name, q) in o.dns {
+            if let Some(mine) = self.dns.get_mut(&name) {
+                mine.merge(q);
+            } else if self.dns.len() < MAX_DNS_QUESTIONS {
+                self.dns.insert(name, q);
+            } else {
+                self.dns_dropped += 1;
+            }
+        }
+        self.dns_dropped += o.dns_dropped;
+        match (&mut self.dhcp, o.dhcp) {
+            (Some(a), Some(b)) => a.merge(b),
+            (a @ None, b) => *a = b,
+            (Some(_), None) => {}
+        }
+        for (server, s) in o.ntp {
+            if let Some(mine) = self.ntp.get_mut(&server) {
+                mine.merge(s);
+            } else if self.ntp.len() < MAX_NTP_SERVERS {
+                self.ntp.insert(server, s);
+            } else {
+                self.sessions_dropped += 1;
+            }
+        }
+        let dropped = &mut self.sessions_dropped;
+        let mut join = |n: usize, cap_left: usize| {
+            *dropped += n.saturating_sub(cap_left) as u64;
+        };
+        // Sessions in the order they began, as one engine would list them.
+        join(o.tls.len(), MAX_SESSIONS.saturating_sub(self.tls.len()));
+        self.tls.extend(o.tls);
+        self.tls.sort_by_key(|t| t.ts);
+        self.tls.truncate(MAX_SESSIONS);
+        join(o.mqtt.len(), MAX_SESSIONS.saturating_sub(self.mqtt.len()));
+        self.mqtt.extend(o.mqtt);
+        self.mqtt.sort_by_key(|m| m.ts);
+        self.mqtt.truncate(MAX_SESSIONS);
+        join(o.http.len(), MAX_SESSIONS.saturating_sub(self.http.len()));
+        self.http.extend(o.http);
+        self.http.truncate(MAX_SESSIONS);
+        join(o.ssh.len(), MAX_SESSIONS.saturating_sub(self.ssh.len()));
+        self.ssh.extend(o.ssh);
+        self.ssh.truncate(MAX_SESSIONS);
+        for p in o.capwap {
+            match self
+                .capwap
+                .iter_mut()
+                .find(|c| c.peer == p.peer && c.port == p.port)
+            {
+                Some(c) => {
+                    add_counts(&mut c.control, p.control);
+                    c.dtls += p.dtls;
+                    c.data += p.data;
+                }
+                None => {
+                    join(1, MAX_SESSIONS.saturating_sub(self.capwap.len()));
+                    if self.capwap.len() < MAX_SESSIONS {
+                        self.capwap.push(p);
+                    }
+                }
+            }
+        }
+        self.sessions_dropped += o.sessions_dropped;
+        match (&mut self.wifi, o.wifi) {
+            (Some(a), Some(b)) if b.ts > a.ts => *a = b,
+            (a @ None, b) => *a = b,
+            _ => {}
+        }
+    }
+}

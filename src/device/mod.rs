@@ -109,6 +109,13 @@ pub struct MacObservation {
     pub vlans: Vec<u16>,
     /// What the app-layer parsers learned, allocated on the first fact.
     pub facts: Option<Box<facts::Facts>>,
+    /// For a shard's placeholder (see [`Inventory::shard`]): the capture
+    /// time of its first fact, before the shard saw the MAC send.
+    pub placeholder_since: Option<Nanos>,
+    /// The placeholder's facts, set aside when the shard first saw the MAC
+    /// send: [`merge_shards`] keeps them only if another shard saw it send
+    /// before them.
+    pub early_facts: Option<Box<facts::Facts>>,
 }
 
 impl MacObservation {
@@ -122,6 +129,17 @@ impl MacObservation {
             first_ts: ts,
             last_ts: ts,
             first_frame: frame,
+            ..Default::default()
+        }
+    }
+
+    /// An observation with no frame of its own yet (see
+    /// [`Inventory::shard`]): its times lose to any real one's in a merge.
+    fn placeholder(since: Nanos) -> Self {
+        MacObservation {
+            first_ts: Nanos::MAX,
+            last_ts: Nanos::MIN,
+            placeholder_since: Some(since),
             ..Default::default()
         }
     }
@@ -204,6 +222,11 @@ pub struct Inventory {
     pub last_ts: Nanos,
     /// Local-scope addresses seen without a MAC (MAC-less link types).
     pub macless_ips: BTreeMap<IpAddr, MacObservation>,
+    /// This inventory is one shard's of a live capture: a MAC it has not
+    /// seen send may have been seen by another shard, so facts about it
+    /// are kept (under a placeholder observation that a merge absorbs)
+    /// instead of dropped.
+    pub shard: bool,
 }
 
 impl Inventory {
@@ -227,6 +250,12 @@ impl Inventory {
                     .macs
                     .entry(mac)
                     .or_insert_with(|| MacObservation::new(ts, frame));
+                if o.first_ts == Nanos::MAX {
+                    // A placeholder's first frame of its own.
+                    o.first_ts = ts;
+                    o.first_frame = frame;
+                    o.early_facts = o.facts.take();
+                }
                 o.last_ts = ts;
                 o.frames_sent += 1;
                 o.bytes_sent += wire_len as u64;
@@ -330,7 +359,13 @@ impl Inventory {
     pub fn facts_for(&mut self, mac: Option<Mac>, ip: IpAddr) -> Option<&mut facts::Facts> {
         // A group address names no station: such a frame is MAC-less here.
         match mac {
-            Some(m) if m.is_unicast() => self.macs.get_mut(&m).map(|o| o.facts_mut()),
+            Some(m) if m.is_unicast() => {
+                if self.shard && !self.macs.contains_key(&m) {
+                    let since = self.last_ts;
+                    self.macs.insert(m, MacObservation::placeholder(since));
+                }
+                self.macs.get_mut(&m).map(|o| o.facts_mut())
+            }
             _ => self.macless_ips.get_mut(&ip).map(|o| o.facts_mut()),
         }
     }
@@ -431,6 +466,168 @@ impl Inventory {
                 d.evidence.push(f);
             }
         }
+    }
+}
+
+// Merging: each shard of a live capture keeps an inventory of what it
+// analysed; the report is built from their union. A MAC's counters add up
+// across shards, its facts are joined ([`facts::Facts::merge`]), and a
+// destination summarised by two shards adds its flows and outcomes.
+
+impl MacObservation {
+    /// Joins another shard's observation of the same MAC into this one.
+    pub fn merge(&mut self, o: MacObservation) {
+        if (o.first_ts, o.first_frame) < (self.first_ts, self.first_frame) {
+            self.first_ts = o.first_ts;
+            self.first_frame = o.first_frame;
+        }
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.frames_sent += o.frames_sent;
+        self.bytes_sent += o.bytes_sent;
+        self.frames_received += o.frames_received;
+        self.bytes_received += o.bytes_received;
+        for (ip, n) in o.src_ips {
+            if let Some(e) = self.src_ips.iter_mut().find(|(a, _)| *a == ip) {
+                e.1 += n;
+            } else if self.src_ips.len() < MAX_IPS_PER_MAC {
+                self.src_ips.push((ip, n));
+            } else {
+                self.src_ips_dropped += n;
+            }
+        }
+        self.src_ips_dropped += o.src_ips_dropped;
+        self.link_frames += o.link_frames;
+        self.unspecified_frames += o.unspecified_frames;
+        for v in o.vlans {
+            if !self.vlans.contains(&v) && self.vlans.len() < 8 {
+                self.vlans.push(v);
+            }
+        }
+        match (&mut self.facts, o.facts) {
+            (Some(a), Some(b)) => a.merge(*b),
+            (a @ None, b) => *a = b,
+            (Some(_), None) => {}
+        }
+        self.placeholder_since = None;
+    }
+}
+
+impl Outcomes {
+    /// Adds another summary's counts.
+    pub fn add(&mut self, o: &Outcomes) {
+        self.ok += o.ok;
+        self.no_answer += o.no_answer;
+        self.reset += o.reset;
+        self.icmp_unreachable += o.icmp_unreachable;
+        self.icmp_admin_prohibited += o.icmp_admin_prohibited;
+        self.pending += o.pending;
+        self.unknown += o.unknown;
+    }
+}
+
+impl Destination {
+    fn merge(&mut self, o: Destination) {
+        if self.name.is_none() || (o.name.is_some() && o.first_ts < self.first_ts) {
+            self.name = o.name.or(self.name.take());
+        }
+        self.flows += o.flows;
+        self.outcomes.add(&o.outcomes);
+        self.first_ts = self.first_ts.min(o.first_ts);
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.evidence.extend(o.evidence);
+        self.evidence.sort_unstable();
+        self.evidence.dedup();
+        self.evidence.truncate(MAX_EVIDENCE);
+        for i in 0..2 {
+            self.packets[i] += o.packets[i];
+            self.bytes[i] += o.bytes[i];
+        }
+    }
+}
+
+/// Drops what shards learned about MACs before any shard saw them send,
+/// as one engine would have (it keeps no facts about a MAC it has not
+/// seen), then joins the inventories.
+pub fn merge_shards(shards: Vec<Inventory>) -> Inventory {
+    let mut first: HashMap<Mac, Nanos> = HashMap::new();
+    for inv in &shards {
+        for (mac, o) in &inv.macs {
+            if o.first_ts != Nanos::MAX {
+                let e = first.entry(*mac).or_insert(o.first_ts);
+                *e = (*e).min(o.first_ts);
+            }
+        }
+    }
+    let mut out = Inventory::default();
+    for mut inv in shards {
+        inv.macs.retain(|mac, o| {
+            if let Some(since) = o.placeholder_since {
+                let keep = first.get(mac).is_some_and(|f| *f <= since);
+                if o.first_ts == Nanos::MAX {
+                    if !keep {
+                        o.facts = None;
+                    }
+                } else if let Some(mut early) = o.early_facts.take() {
+                    if keep {
+                        if let Some(later) = o.facts.take() {
+                            early.merge(*later);
+                        }
+                        o.facts = Some(early);
+                    }
+                }
+            }
+            o.first_ts != Nanos::MAX || o.facts.is_some()
+        });
+        out.merge(inv);
+    }
+    out.macs.retain(|_, o| o.first_ts != Nanos::MAX);
+    out
+}
+
+impl Inventory {
+    /// Joins another shard's inventory into this one.
+    pub fn merge(&mut self, o: Inventory) {
+        for (mac, obs) in o.macs {
+            match self.macs.entry(mac) {
+                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(obs),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(obs);
+                }
+            }
+        }
+        for (ip, obs) in o.macless_ips {
+            match self.macless_ips.entry(ip) {
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(obs),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(obs);
+                }
+            }
+        }
+        for (client, dests) in o.destinations {
+            let mine = self.destinations.entry(client).or_default();
+            for (key, d) in dests {
+                if let Some(m) = mine.get_mut(&key) {
+                    m.merge(d);
+                } else if mine.len() < MAX_DESTINATIONS {
+                    mine.insert(key, d);
+                } else {
+                    self.destinations_dropped += 1;
+                }
+            }
+        }
+        self.destinations_dropped += o.destinations_dropped;
+        for ip in o.remote_peers.into_keys() {
+            if self.remote_peers.len() < 1 << 20 {
+                self.remote_peers.insert(ip, ());
+            }
+        }
+        for (ip, mac) in o.leased {
+            if self.leased.len() < 65_536 {
+                self.leased.entry(ip).or_insert(mac);
+            }
+        }
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.shard = false;
     }
 }
 

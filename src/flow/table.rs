@@ -207,6 +207,29 @@ impl FlowTable {
         }
     }
 
+    /// Capture time has reached `now` without a packet for this table (a
+    /// shard of a live capture whose flows are quiet): expires idle flows
+    /// as [`FlowTable::update`] would, at most once per second.
+    pub fn tick(&mut self, now: Nanos, sink: &mut impl FlowSink) {
+        if now >= self.next_sweep {
+            self.expire(now, sink);
+            self.next_sweep = now.saturating_add(SEC);
+        }
+    }
+
+    /// Adds another table's counters to this one's (shards merged into one
+    /// report).
+    pub fn add_stats(&mut self, o: &FlowStats) {
+        let s = &mut self.stats;
+        s.created += o.created;
+        s.expired += o.expired;
+        s.evicted += o.evicted;
+        s.reused += o.reused;
+        s.icmp_unmatched += o.icmp_unmatched;
+        s.tcp += o.tcp;
+        s.udp += o.udp;
+    }
+
     /// Ends every flow idle past its timeout at capture time `now`.
     pub fn expire(&mut self, now: Nanos, sink: &mut impl FlowSink) {
         for class in 0..CLASSES {
@@ -255,10 +278,7 @@ impl FlowTable {
         wire_len: u32,
         sink: &mut impl FlowSink,
     ) -> Option<Placed> {
-        if ts >= self.next_sweep {
-            self.expire(ts, sink);
-            self.next_sweep = ts.saturating_add(SEC);
-        }
+        self.tick(ts, sink);
         let ip = pkt.ip?;
         let (sport, dport) = match pkt.l4 {
             L4::Tcp(t) => (t.sport, t.dport),

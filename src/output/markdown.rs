@@ -34,6 +34,14 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(w, "| Devices | {} |", r.devices.len())?;
     writeln!(w, "| Findings | {} |", r.findings.len())?;
+    if let Some(live) = &c.live {
+        writeln!(
+            w,
+            "| Capture | {} received by libpcap, {} dropped by the kernel, {} by the interface |",
+            live.received, live.dropped, live.if_dropped
+        )?;
+        writeln!(w, "| Mirror | {} |", cell(&c.mirror.verdict))?;
+    }
     for p in &c.problems {
         writeln!(w, "| Problem | {} |", cell(p))?;
     }

@@ -24,6 +24,14 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         "Flows:     {} ({} TCP, {} UDP); {} evicted",
         c.flows.created, c.flows.tcp, c.flows.udp, c.flows.evicted
     )?;
+    if let Some(live) = &c.live {
+        writeln!(
+            w,
+            "Capture:   {} received by libpcap, {} dropped by the kernel, {} by the interface",
+            live.received, live.dropped, live.if_dropped
+        )?;
+        writeln!(w, "Mirror:    {}", c.mirror.verdict)?;
+    }
     for p in &c.problems {
         writeln!(w, "Problem:   {p}")?;
     }

@@ -7,6 +7,7 @@ mod floods;
 mod fuzz_smoke;
 mod hostile;
 mod learn;
+mod live;
 mod pipeline;
 mod profiles;
 mod protocols;
