@@ -32,22 +32,9 @@ pub const MAX_REQUIREMENTS: usize = 128;
 /// Registrable domains beyond which the device is a general-purpose computer.
 const GENERAL_PURPOSE_DOMAINS: usize = 10;
 
-/// A TOML string literal.
+/// A TOML string literal (the MUD importer's writer).
 fn q(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    super::mud::toml::quote(s)
 }
 
 /// Lowercase letters, digits and `-`, for ids.
@@ -359,6 +346,6 @@ mod tests {
             "zapcloud-azure-devices-net-tcp-8883"
         );
         assert_eq!(slug("  A b  "), "a-b");
-        assert_eq!(q("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+        assert_eq!(q("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
     }
 }

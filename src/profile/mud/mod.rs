@@ -55,7 +55,7 @@ mod export;
 mod ext;
 mod import;
 mod read;
-mod toml;
+pub(crate) mod toml;
 
 pub use export::{export, export_with, ExportOptions, FIXED_LAST_UPDATE};
 pub use import::{import, Imported};

@@ -51,7 +51,7 @@ impl TVal {
 }
 
 /// A TOML basic string: quotes, backslashes and control characters escaped.
-pub(super) fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
