@@ -167,31 +167,15 @@ fn run_learn(args: LearnArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `text` to `path` whole (a temporary file beside it, renamed into
-/// place), or to `w` without a path.
+/// Writes `text` to `path` whole (see [`output::write_path`]), or to `w`
+/// without a path.
 fn write_out(w: &mut dyn Write, path: Option<&std::path::Path>, text: &str) -> Result<(), String> {
-    let Some(p) = path else {
-        return w
+    match path {
+        Some(p) => output::write_path(p, |f| f.write_all(text.as_bytes())),
+        None => w
             .write_all(text.as_bytes())
-            .map_err(|e| format!("standard output: {e}"));
-    };
-    // A device or pipe (-o /dev/null) is written through, never replaced.
-    if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) {
-        return std::fs::OpenOptions::new()
-            .write(true)
-            .open(p)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
-            .map_err(|e| format!("{}: cannot write: {e}", p.display()));
+            .map_err(|e| format!("standard output: {e}")),
     }
-    let mut tmp = p.as_os_str().to_owned();
-    tmp.push(format!(".egresswatch-tmp-{}", std::process::id()));
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, p))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("{}: cannot write: {e}", p.display())
-        })
 }
 
 /// The profiles (`--rules`) and the site's values (`--site`) checks use.

@@ -41,25 +41,32 @@ pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<(
 /// half a report; anything else (`/dev/null`, `/dev/stdout`, a FIFO) is
 /// written directly, as renaming over it would replace it.
 pub fn write_file(report: &Report, format: Format, path: &std::path::Path) -> Result<(), String> {
+    write_path(path, |w| write(report, format, w))
+}
+
+/// Writes whatever `body` writes to `path`, whole: a regular file through a
+/// temporary file beside it, renamed into place, so a failure never leaves
+/// half a file; anything else (a device such as `/dev/null`, a pipe) is
+/// written through, never replaced. Errors name the path.
+pub fn write_path(
+    path: &std::path::Path,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), String> {
     let fail = |e: io::Error| format!("{}: cannot write: {e}", path.display());
-    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
-    if special {
-        let mut w = io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(fail)?,
-        );
-        return write(report, format, &mut w)
-            .and_then(|_| w.flush())
-            .map_err(fail);
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(fail)?;
+        let mut w = io::BufWriter::new(f);
+        return body(&mut w).and_then(|_| w.flush()).map_err(fail);
     }
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".egresswatch-tmp-{}", std::process::id()));
     let tmp = std::path::PathBuf::from(tmp);
     let result = (|| {
         let mut w = io::BufWriter::new(std::fs::File::create(&tmp)?);
-        write(report, format, &mut w)?;
+        body(&mut w)?;
         w.flush()?;
         drop(w);
         std::fs::rename(&tmp, path)
