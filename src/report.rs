@@ -8,8 +8,8 @@ use crate::app::ProtoCount;
 use crate::capture::Nanos;
 use crate::device::bypass::{self, DnsBypass};
 use crate::device::facts::{
-    source, CapwapPeer, DhcpFacts, DnsQuestion, HttpRequest, MqttSession, NtpServer, SshBanner,
-    TlsSession, WifiFacts,
+    source, CapwapPeer, DhcpFacts, DnsQuestion, Facts, HttpRequest, MqttSession, NtpServer,
+    SshBanner, TlsSession, WifiFacts,
 };
 use crate::device::{
     is_local_scope, oui, Destination, DeviceKey, Inventory, MacObservation, Outcomes,
@@ -19,7 +19,7 @@ use crate::finding::{proto_name, Evidence, Finding};
 use crate::flow::FlowStats;
 use crate::profile::{ProfileSet, Site};
 use serde::{Serialize, Serializer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 /// The whole report.
@@ -231,25 +231,76 @@ pub fn build_with(
     problems: Vec<String>,
     checks: Checks<'_>,
 ) -> Report {
+    assemble(engine, inv, None, files, problems, checks)
+}
+
+/// [`build`] from an engine that is done with: each device's facts move
+/// into its report instead of being copied, so the facts are not held
+/// twice at the end of a run (on the 1M-packet site mix they are most of
+/// the memory). Gives the engine back, its devices' facts gone.
+pub fn build_owned(
+    mut engine: Engine,
+    files: &[String],
+    problems: Vec<String>,
+    checks: Checks<'_>,
+) -> (Report, Engine) {
+    let mut taken: HashMap<DeviceKey, Facts> = HashMap::new();
+    let dropped = dropped(&engine.inventory, &engine.app);
+    // Only from devices (whether a MAC is one depends on its facts, so
+    // decide before taking them).
+    let devices: Vec<_> = (engine.inventory.macs.iter())
+        .filter(|(_, o)| engine.inventory.is_device(o))
+        .map(|(m, _)| *m)
+        .collect();
+    let inv = &mut engine.inventory;
+    for mac in devices {
+        if let Some(f) = inv.macs.get_mut(&mac).and_then(|o| o.facts.take()) {
+            taken.insert(DeviceKey::Mac(mac), *f);
+        }
+    }
+    for (ip, o) in inv.macless_ips.iter_mut() {
+        if let Some(f) = o.facts.take() {
+            taken.insert(DeviceKey::Ip(*ip), *f);
+        }
+    }
+    let mut report = assemble(
+        &engine,
+        &engine.inventory,
+        Some(&mut taken),
+        files,
+        problems,
+        checks,
+    );
+    report.capture.dropped = dropped;
+    (report, engine)
+}
+
+fn assemble(
+    engine: &Engine,
+    inv: &Inventory,
+    mut taken: Option<&mut HashMap<DeviceKey, Facts>>,
+    files: &[String],
+    problems: Vec<String>,
+    checks: Checks<'_>,
+) -> Report {
     let mut devices = Vec::new();
     let mut macs: Vec<_> = inv.macs.iter().collect();
     macs.sort_by_key(|(m, _)| **m);
     for (mac, obs) in macs {
-        if !inv.is_device(obs) {
+        let key = DeviceKey::Mac(*mac);
+        let own = taken.as_mut().and_then(|t| t.remove(&key));
+        if own.is_none() && !inv.is_device(obs) {
             continue;
         }
         let ips = inv.own_ips(obs);
         let dests = destinations_of(inv, Some(*mac), &ips);
-        devices.push(device_report(Some(DeviceKey::Mac(*mac)), obs, ips, dests));
+        devices.push(device_report(Some(key), obs, own, ips, dests));
     }
     for (ip, obs) in &inv.macless_ips {
         let dests = destinations_of(inv, None, &[*ip]);
-        devices.push(device_report(
-            Some(DeviceKey::Ip(*ip)),
-            obs,
-            vec![*ip],
-            dests,
-        ));
+        let key = DeviceKey::Ip(*ip);
+        let own = taken.as_mut().and_then(|t| t.remove(&key));
+        devices.push(device_report(Some(key), obs, own, vec![*ip], dests));
     }
     add_inbound(inv, &mut devices);
     let ctx = crate::check::Context {
@@ -329,6 +380,7 @@ pub fn sort_findings(findings: &mut [Finding]) {
 fn device_report(
     key: Option<DeviceKey>,
     obs: &MacObservation,
+    facts: Option<Facts>,
     ips: Vec<IpAddr>,
     destinations: Vec<DestinationReport>,
 ) -> DeviceReport {
@@ -338,9 +390,11 @@ fn device_report(
     };
     let mut vlans = obs.vlans.clone();
     vlans.sort_unstable();
-    let empty = Default::default();
-    let f = obs.facts.as_deref().unwrap_or(&empty);
+    // The facts are moved into the report when the caller gave them up,
+    // else copied.
+    let f = facts.unwrap_or_else(|| obs.facts.as_deref().cloned().unwrap_or_default());
     let hostname = f.dhcp.as_ref().and_then(|d| d.hostname.clone());
+    let dns_bypass = dns_bypass(&destinations, &f.tls);
     DeviceReport {
         mac,
         ips,
@@ -355,22 +409,22 @@ fn device_report(
         },
         name_sources: f
             .names
-            .iter()
-            .map(|(n, bits)| (n.to_string(), source::names(*bits)))
+            .into_iter()
+            .map(|(n, bits)| (String::from(n), source::names(bits)))
             .collect(),
         dns: f
             .dns
-            .iter()
-            .map(|(n, q)| (n.to_string(), q.clone()))
+            .into_iter()
+            .map(|(n, q)| (String::from(n), q))
             .collect(),
-        dhcp: f.dhcp.clone(),
-        ntp: f.ntp.clone(),
-        tls: f.tls.clone(),
-        mqtt: f.mqtt.clone(),
-        http: f.http.clone(),
-        ssh: f.ssh.clone(),
-        capwap: f.capwap.clone(),
-        wifi: f.wifi.clone(),
+        dhcp: f.dhcp,
+        ntp: f.ntp,
+        tls: f.tls,
+        mqtt: f.mqtt,
+        http: f.http,
+        ssh: f.ssh,
+        capwap: f.capwap,
+        wifi: f.wifi,
         requirements: Vec::new(),
         first_seen: obs.first_ts,
         last_seen: obs.last_ts,
@@ -379,7 +433,7 @@ fn device_report(
         packets_received: obs.frames_received,
         bytes_received: obs.bytes_received,
         vlans,
-        dns_bypass: dns_bypass(&destinations, &f.tls),
+        dns_bypass,
         destinations,
         inbound: Vec::new(),
         summary: None,

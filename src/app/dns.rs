@@ -9,12 +9,13 @@ use super::{AppLayer, PendingDns, MAX_CACHE_CLIENTS, MAX_CACHE_PER_CLIENT, MAX_P
 use crate::capture::Nanos;
 use crate::decode::Mac;
 use crate::device::facts::{push_evidence, source};
+use crate::device::names;
 use crate::device::Fast;
 use crate::device::Inventory;
 use crate::flow::FrameRef;
 use crate::proto::dns::{self, Name, RData};
-use std::hash::BuildHasher;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// CNAME links followed from a question, at most.
 const MAX_CHAIN: usize = 16;
@@ -30,10 +31,6 @@ pub(super) struct Path {
     pub sport: u16,
     pub dport: u16,
     pub mdns: bool,
-}
-
-fn name_hash(name: &str) -> u64 {
-    foldhash::fast::FixedState::with_seed(53).hash_one(name)
 }
 
 /// One DNS message (a UDP payload, or one message of a TCP stream).
@@ -62,7 +59,9 @@ pub(super) fn on_message(
         (path.dst_mac, path.dst, path.src, path.dport)
     };
     let mut ok = true;
-    let mut first_q: Option<Name<'_>> = None;
+    let mut first_q: Option<(Name<'_>, u64)> = None;
+    // Questions after the first overwrite the scratch name.
+    let mut rewrite = false;
     let src_bit = if path.mdns { source::MDNS } else { source::DNS };
     for q in msg.questions() {
         let Ok(q) = q else {
@@ -71,21 +70,24 @@ pub(super) fn on_message(
         };
         app.scratch.clear();
         q.name.write_to(&mut app.scratch);
+        let h = names::hash(&app.scratch);
         if let Some(f) = inv.facts_for(client_mac, client) {
-            f.note_name(&app.scratch, src_bit);
+            f.note_name_hashed(h, &app.scratch, src_bit);
         }
-        if first_q.is_none() {
-            first_q = Some(q.name);
+        match first_q {
+            None => first_q = Some((q.name, h)),
+            Some(_) => rewrite = true,
         }
     }
-    let Some(qname) = first_q.filter(|_| !path.mdns) else {
+    let Some((qname, hash)) = first_q.filter(|_| !path.mdns) else {
         app.count(proto, ok);
         return;
     };
-    app.scratch.clear();
-    qname.write_to(&mut app.scratch);
+    if rewrite {
+        app.scratch.clear();
+        qname.write_to(&mut app.scratch);
+    }
     let qname_str = app.scratch.as_str();
-    let hash = name_hash(qname_str);
     let key = (client, server, client_port, h.id);
     if !h.qr {
         let new = !app.pending_dns.contains_key(&key);
@@ -127,6 +129,8 @@ pub(super) fn on_message(
     let mut n_addr = 0;
     let mut chain = [qname; MAX_CHAIN];
     let mut n_chain = 1;
+    // The name every address of this response is cached under, made once.
+    let mut shared: Option<Arc<str>> = None;
     for r in msg.answers() {
         let Ok(r) = r else {
             ok = false;
@@ -156,7 +160,7 @@ pub(super) fn on_message(
             &mut app.cache_dropped,
             client,
             addr,
-            qname_str,
+            (qname_str, &mut shared),
             ts,
             r.ttl,
         );
@@ -170,7 +174,7 @@ pub(super) fn on_message(
         // query the capture never saw answers one only while no query for
         // the name was seen (the capture began after it, or the mirror is
         // one-way); a duplicate answers nothing more.
-        *q.rcodes.entry(dns::rcode_name(h.rcode)).or_default() += 1;
+        q.rcodes.add(h.rcode);
         if late {
             q.late += 1;
         } else if matched || q.queries == 0 {
@@ -207,7 +211,7 @@ pub(super) type Cache = std::collections::HashMap<IpAddr, ClientCache, Fast>;
 /// One client's resolved addresses.
 #[derive(Debug, Default)]
 pub(super) struct ClientCache {
-    pub(super) names: std::collections::HashMap<IpAddr, (Box<str>, Nanos), Fast>,
+    pub(super) names: std::collections::HashMap<IpAddr, (Arc<str>, Nanos), Fast>,
     /// When expired entries were last purged: a full cache is purged at
     /// most once per second of capture time, so a response with thousands
     /// of records into a full cache costs one pass, not one per record.
@@ -215,7 +219,7 @@ pub(super) struct ClientCache {
 }
 
 impl ClientCache {
-    pub(super) fn get(&self, addr: &IpAddr) -> Option<&(Box<str>, Nanos)> {
+    pub(super) fn get(&self, addr: &IpAddr) -> Option<&(Arc<str>, Nanos)> {
         self.names.get(addr)
     }
 }
@@ -229,10 +233,11 @@ fn cache_insert(
     dropped: &mut u64,
     client: IpAddr,
     addr: IpAddr,
-    name: &str,
+    (name, shared): (&str, &mut Option<Arc<str>>),
     ts: Nanos,
     ttl: u32,
 ) {
+    let mut arc = || shared.get_or_insert_with(|| Arc::from(name)).clone();
     let expires = ts.saturating_add(ttl as Nanos * 1_000_000_000);
     if !cache.contains_key(&client) && cache.len() >= MAX_CACHE_CLIENTS {
         *dropped += 1;
@@ -241,7 +246,7 @@ fn cache_insert(
     let per_client = cache.entry(client).or_default();
     match per_client.names.get_mut(&addr) {
         Some(e) if &*e.0 == name => e.1 = e.1.max(expires),
-        Some(e) => *e = (name.into(), expires),
+        Some(e) => *e = (arc(), expires),
         None => {
             if per_client.names.len() >= MAX_CACHE_PER_CLIENT
                 && ts >= per_client.purged.saturating_add(1_000_000_000)
@@ -251,7 +256,7 @@ fn cache_insert(
                 per_client.purged = ts;
             }
             if per_client.names.len() < MAX_CACHE_PER_CLIENT {
-                per_client.names.insert(addr, (name.into(), expires));
+                per_client.names.insert(addr, (arc(), expires));
             } else {
                 *dropped += 1;
             }
@@ -280,7 +285,7 @@ pub(super) fn expire(app: &mut AppLayer, before: Nanos, inv: &mut Inventory) {
             app.timed_out_dns.insert(key, (p, 1));
         }
         if let Some(f) = inv.facts_for(p.client_mac, key.0) {
-            if let Some(q) = f.dns.values_mut().find(|q| q.hash == p.name_hash) {
+            if let Some(q) = f.dns.find_by_hash_mut(p.name_hash) {
                 q.unanswered += 1;
             }
         }

@@ -61,7 +61,7 @@ pub const MAX_SEGMENTS: u16 = 32;
 pub struct FlowApp {
     /// The destination's name as the device used it: SNI, HTTP Host, or the
     /// name it resolved to this address.
-    pub name: Option<Box<str>>,
+    pub name: Option<std::sync::Arc<str>>,
     /// Where `name` came from (a [`crate::device::facts::source`] bit).
     pub name_source: u8,
     pub proto: AppProto,

@@ -560,7 +560,7 @@ fn dns_failures(dev: &DeviceReport, one_way: bool) -> Vec<(String, Pending)> {
 }
 
 fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -> Option<Pending> {
-    let count = |c: &str| q.rcodes.get(c).copied().unwrap_or(0);
+    let count = |c: &str| q.rcodes.get(c).unwrap_or(0);
     let ok = count("NOERROR");
     let timeouts = if one_way {
         0

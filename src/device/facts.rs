@@ -7,9 +7,10 @@
 //! away is counted, so a device that floods names cannot grow memory.
 
 use crate::capture::Nanos;
+use crate::device::names::{self, NameMap};
 use crate::flow::FrameRef;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 pub const MAX_NAMES: usize = 512;
@@ -17,6 +18,65 @@ pub const MAX_DNS_QUESTIONS: usize = 1024;
 pub const MAX_SESSIONS: usize = 64;
 pub const MAX_NTP_SERVERS: usize = 32;
 const MAX_EVIDENCE: usize = 4;
+
+/// Frames that show a fact: at most [`MAX_EVIDENCE`], held in place.
+pub type Evidence = smallvec::SmallVec<[FrameRef; MAX_EVIDENCE]>;
+
+/// Responses by rcode name, counted in place: a map per question cost a
+/// heap node for each of the 55,000 questions of the site mix. Index
+/// `rcode` for 0..=10, the last slot for every other (`UNKNOWN`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RcodeCounts([u32; 12]);
+
+impl RcodeCounts {
+    fn slot(rcode: u8) -> usize {
+        usize::from(rcode).min(11)
+    }
+
+    /// Counts one response with this header rcode.
+    pub fn add(&mut self, rcode: u8) {
+        let n = &mut self.0[Self::slot(rcode)];
+        *n = n.saturating_add(1);
+    }
+
+    /// Responses under `name` (as [`crate::proto::dns::rcode_name`] names
+    /// them); `None` when there were none.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|n| *n == 0)
+    }
+
+    /// Every rcode seen, with its count, in name order (as a map would
+    /// give them).
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u32)> + '_ {
+        let mut slots: [(&'static str, u32); 12] = [("", 0); 12];
+        for (i, n) in self.0.iter().enumerate() {
+            let rc = if i == 11 { 15 } else { i as u8 };
+            slots[i] = (crate::proto::dns::rcode_name(rc), *n);
+        }
+        slots.sort_unstable_by_key(|(name, _)| *name);
+        slots.into_iter().filter(|(_, n)| *n > 0)
+    }
+
+    pub fn merge(&mut self, o: &RcodeCounts) {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a = a.saturating_add(b);
+        }
+    }
+}
+
+impl Serialize for RcodeCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
 
 /// An address in a session record (unspecified until known).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,7 +123,7 @@ pub struct DnsQuestion {
     pub answered: u32,
     /// Every response, by rcode name (NOERROR, NXDOMAIN, SERVFAIL, ...),
     /// duplicates included.
-    pub rcodes: BTreeMap<&'static str, u32>,
+    pub rcodes: RcodeCounts,
     /// Queries not answered within their timeout (those still within it
     /// when the capture ended are not counted).
     pub unanswered: u32,
@@ -71,14 +131,14 @@ pub struct DnsQuestion {
     /// `rcodes`).
     pub late: u32,
     /// Addresses the answers gave.
-    pub addresses: Vec<IpAddr>,
-    pub servers: Vec<IpAddr>,
+    pub addresses: smallvec::SmallVec<[IpAddr; 4]>,
+    pub servers: smallvec::SmallVec<[IpAddr; 2]>,
     #[serde(serialize_with = "crate::report::ser_time")]
     pub first_seen: Nanos,
     #[serde(serialize_with = "crate::report::ser_time")]
     pub last_seen: Nanos,
     #[serde(skip)]
-    pub evidence: Vec<FrameRef>,
+    pub evidence: Evidence,
     #[serde(skip)]
     pub hash: u64,
 }
@@ -108,7 +168,7 @@ pub struct DhcpFacts {
     pub requests_unanswered: u32,
     pub naks: u32,
     #[serde(skip)]
-    pub evidence: Vec<FrameRef>,
+    pub evidence: Evidence,
     #[serde(skip)]
     pub first_seen: Nanos,
     #[serde(skip)]
@@ -145,7 +205,7 @@ pub struct NtpServer {
     pub kiss_codes: Vec<String>,
     pub unsynchronized_replies: u32,
     #[serde(skip)]
-    pub evidence: Vec<FrameRef>,
+    pub evidence: Evidence,
     #[serde(skip)]
     pub first_seen: Nanos,
     #[serde(skip)]
@@ -185,7 +245,7 @@ pub struct TlsSession {
     /// The server reset the connection before answering the ClientHello.
     pub server_reset: bool,
     #[serde(skip)]
-    pub evidence: Vec<FrameRef>,
+    pub evidence: Evidence,
     #[serde(skip)]
     pub ts: Nanos,
 }
@@ -203,7 +263,7 @@ pub struct MqttSession {
     pub connack_code: Option<u8>,
     pub connack: Option<&'static str>,
     #[serde(skip)]
-    pub evidence: Vec<FrameRef>,
+    pub evidence: Evidence,
     #[serde(skip)]
     pub ts: Nanos,
 }
@@ -253,7 +313,7 @@ pub struct WifiFacts {
     /// True for an access point (it sent beacons).
     pub access_point: bool,
     #[serde(skip)]
-    pub evidence: Vec<FrameRef>,
+    pub evidence: Evidence,
     #[serde(skip)]
     pub ts: Nanos,
 }
@@ -262,9 +322,9 @@ pub struct WifiFacts {
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// Hash maps, looked up on every DNS message; the report sorts them.
-    pub names: HashMap<Box<str>, u8, crate::device::Fast>,
+    pub names: NameMap<u8>,
     pub names_dropped: u64,
-    pub dns: HashMap<Box<str>, DnsQuestion, crate::device::Fast>,
+    pub dns: NameMap<DnsQuestion>,
     pub dns_dropped: u64,
     pub dhcp: Option<DhcpFacts>,
     pub ntp: BTreeMap<IpAddr, NtpServer>,
@@ -280,38 +340,41 @@ pub struct Facts {
 impl Facts {
     /// Notes a name the device used; `name` is lowercase already.
     pub fn note_name(&mut self, name: &str, src: u8) {
+        self.note_name_hashed(names::hash(name), name, src);
+    }
+
+    /// [`Facts::note_name`] with the name's [`names::hash`] known.
+    pub fn note_name_hashed(&mut self, h: u64, name: &str, src: u8) {
         if name.is_empty() {
             return;
         }
-        if let Some(bits) = self.names.get_mut(name) {
-            *bits |= src;
-        } else if self.names.len() < MAX_NAMES {
-            self.names.insert(name.into(), src);
-        } else {
-            self.names_dropped += 1;
+        match self.names.get_or_insert_with(h, name, MAX_NAMES, || 0) {
+            Some(bits) => *bits |= src,
+            None => self.names_dropped += 1,
         }
     }
 
     /// The DNS question entry for `name`, created if there is room.
     pub fn dns_question(&mut self, name: &str, hash: u64, ts: Nanos) -> Option<&mut DnsQuestion> {
-        if !self.dns.contains_key(name) {
-            if self.dns.len() >= MAX_DNS_QUESTIONS {
-                self.dns_dropped += 1;
-                return None;
+        let made = || DnsQuestion {
+            first_seen: ts,
+            last_seen: ts,
+            hash,
+            ..Default::default()
+        };
+        match self
+            .dns
+            .get_or_insert_with(hash, name, MAX_DNS_QUESTIONS, made)
+        {
+            Some(q) => {
+                q.last_seen = q.last_seen.max(ts);
+                Some(q)
             }
-            self.dns.insert(
-                name.into(),
-                DnsQuestion {
-                    first_seen: ts,
-                    last_seen: ts,
-                    hash,
-                    ..Default::default()
-                },
-            );
+            None => {
+                self.dns_dropped += 1;
+                None
+            }
         }
-        let q = self.dns.get_mut(name)?;
-        q.last_seen = q.last_seen.max(ts);
-        Some(q)
     }
 
     /// The DHCP facts, created on first use.
@@ -339,7 +402,7 @@ impl Facts {
 }
 
 /// Adds `frame` to an evidence list unless it is full.
-pub fn push_evidence(list: &mut Vec<FrameRef>, frame: FrameRef) {
+pub fn push_evidence(list: &mut Evidence, frame: FrameRef) {
     if list.len() < MAX_EVIDENCE && !list.contains(&frame) {
         list.push(frame);
     }
@@ -364,13 +427,16 @@ pub fn push_capped<T>(list: &mut Vec<T>, item: T, dropped: &mut u64) -> bool {
 // last lease, the last stratum) the later observation does.
 
 /// Joins `b` into `a` without duplicates, keeping at most `cap`.
-fn union<T: PartialEq>(a: &mut Vec<T>, b: Vec<T>, cap: usize) {
+fn union<T: PartialEq, L>(a: &mut L, b: impl IntoIterator<Item = T>, cap: usize)
+where
+    L: std::ops::Deref<Target = [T]> + Extend<T>,
+{
     for x in b {
         if a.len() >= cap {
             break;
         }
         if !a.contains(&x) {
-            a.push(x);
+            a.extend(std::iter::once(x));
         }
     }
 }
@@ -382,7 +448,7 @@ fn add_counts(a: &mut BTreeMap<&'static str, u32>, b: BTreeMap<&'static str, u32
 }
 
 /// Evidence of both, earliest frames first, capped.
-fn join_evidence(a: &mut Vec<FrameRef>, b: Vec<FrameRef>) {
+fn join_evidence(a: &mut Evidence, b: Evidence) {
     a.extend(b);
     a.sort_unstable();
     a.dedup();
@@ -393,7 +459,7 @@ impl DnsQuestion {
     fn merge(&mut self, o: DnsQuestion) {
         self.queries += o.queries;
         self.answered += o.answered;
-        add_counts(&mut self.rcodes, o.rcodes);
+        self.rcodes.merge(&o.rcodes);
         self.unanswered += o.unanswered;
         self.late += o.late;
         union(&mut self.addresses, o.addresses, 16);

@@ -16,6 +16,7 @@
 
 pub mod bypass;
 pub mod facts;
+pub mod names;
 pub mod oui;
 
 use crate::capture::{Frame, Nanos};
@@ -180,7 +181,7 @@ pub struct Destination {
     pub ip: IpAddr,
     pub port: u16,
     /// The name the client used for it (SNI, Host, DNS), where known.
-    pub name: Option<Box<str>>,
+    pub name: Option<std::sync::Arc<str>>,
     pub flows: u32,
     pub outcomes: Outcomes,
     pub first_ts: Nanos,

@@ -346,7 +346,7 @@ fn dns_rcodes_per_name_agree_with_tshark() {
         let mut ours: BTreeMap<(String, String), u32> = BTreeMap::new();
         for d in &report.devices {
             for (name, q) in &d.dns {
-                for (code, n) in &q.rcodes {
+                for (code, n) in q.rcodes.iter() {
                     *ours.entry((name.clone(), code.to_string())).or_default() += n;
                 }
             }
@@ -380,5 +380,5 @@ fn dns_transactions_in_time_late_and_duplicate() {
         .find_map(|d| d.dns.get("www.xt.com"))
         .unwrap();
     assert_eq!((q.queries, q.answered, q.unanswered), (2, 2, 0));
-    assert_eq!(q.rcodes.get("NOERROR"), Some(&4));
+    assert_eq!(q.rcodes.get("NOERROR"), Some(4));
 }

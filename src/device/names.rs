@@ -1,0 +1,197 @@
+//! A map from names to values that hashes each name once per message.
+//!
+//! A DNS message touches a device's names twice (the names it used, the
+//! question it asked) and its pending transaction once; with `HashMap` each
+//! hashed the name again. [`NameMap`] is keyed by a hash the caller computes
+//! once with [`hash`] (per-process random seed, so names chosen to collide
+//! cannot be precomputed), and finds an entry by hash alone when that is
+//! all a caller kept (a timed-out query remembers its name's hash).
+
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+fn state() -> &'static foldhash::fast::FixedState {
+    static STATE: OnceLock<foldhash::fast::FixedState> = OnceLock::new();
+    STATE.get_or_init(|| {
+        let seed = foldhash::fast::RandomState::default().hash_one(0x6567_7265_7373_u64);
+        foldhash::fast::FixedState::with_seed(seed)
+    })
+}
+
+/// The hash [`NameMap`] keys a name by.
+pub fn hash(name: &str) -> u64 {
+    state().hash_one(name)
+}
+
+/// One name, its hash and its value.
+#[derive(Debug, Clone)]
+pub struct Entry<V> {
+    hash: u64,
+    name: Box<str>,
+    value: V,
+}
+
+/// Names to values, each entry keeping its name's hash.
+#[derive(Debug, Clone)]
+pub struct NameMap<V> {
+    table: HashTable<Entry<V>>,
+}
+
+impl<V> Default for NameMap<V> {
+    fn default() -> Self {
+        NameMap {
+            table: HashTable::new(),
+        }
+    }
+}
+
+impl<V> NameMap<V> {
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&V> {
+        let h = hash(name);
+        self.table
+            .find(h, |e| e.hash == h && *e.name == *name)
+            .map(|e| &e.value)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The value under `name`, whose [`hash`] is `h`.
+    pub fn get_mut_hashed(&mut self, h: u64, name: &str) -> Option<&mut V> {
+        self.table
+            .find_mut(h, |e| e.hash == h && *e.name == *name)
+            .map(|e| &mut e.value)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut V> {
+        self.get_mut_hashed(hash(name), name)
+    }
+
+    /// Some value whose name hashed to `h` (the caller kept only the hash).
+    pub fn find_by_hash_mut(&mut self, h: u64) -> Option<&mut V> {
+        self.table
+            .find_mut(h, |e| e.hash == h)
+            .map(|e| &mut e.value)
+    }
+
+    /// The value under `name` (hash `h`), made by `make` when it is new and
+    /// fewer than `cap` names are held; `None` when full.
+    pub fn get_or_insert_with(
+        &mut self,
+        h: u64,
+        name: &str,
+        cap: usize,
+        make: impl FnOnce() -> V,
+    ) -> Option<&mut V> {
+        let full = self.table.len() >= cap;
+        match self
+            .table
+            .entry(h, |e| e.hash == h && *e.name == *name, |e| e.hash)
+        {
+            hashbrown::hash_table::Entry::Occupied(o) => Some(&mut o.into_mut().value),
+            hashbrown::hash_table::Entry::Vacant(_) if full => None,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let e = v.insert(Entry {
+                    hash: h,
+                    name: name.into(),
+                    value: make(),
+                });
+                Some(&mut e.into_mut().value)
+            }
+        }
+    }
+
+    /// Adds `name` (replacing its value if present).
+    pub fn insert(&mut self, name: Box<str>, value: V) {
+        let h = hash(&name);
+        match self
+            .table
+            .entry(h, |e| e.hash == h && e.name == name, |e| e.hash)
+        {
+            hashbrown::hash_table::Entry::Occupied(mut o) => o.get_mut().value = value,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(Entry {
+                    hash: h,
+                    name,
+                    value,
+                });
+            }
+        }
+    }
+
+    /// Names and values, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.table.iter().map(|e| (&*e.name, &e.value))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut V)> {
+        self.table.iter_mut().map(|e| (&*e.name, &mut e.value))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.table.iter().map(|e| &*e.name)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.table.iter_mut().map(|e| &mut e.value)
+    }
+}
+
+impl<V> IntoIterator for NameMap<V> {
+    type Item = (Box<str>, V);
+    type IntoIter =
+        std::iter::Map<hashbrown::hash_table::IntoIter<Entry<V>>, fn(Entry<V>) -> (Box<str>, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.table.into_iter().map(|e| (e.name, e.value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_by_name_and_by_hash_and_keeps_the_cap() {
+        let mut m: NameMap<u32> = NameMap::default();
+        let h = hash("a.example");
+        *m.get_or_insert_with(h, "a.example", 2, || 1).unwrap() += 1;
+        assert_eq!(m.get("a.example"), Some(&2));
+        assert!(m.get_or_insert_with(hash("b"), "b", 2, || 7).is_some());
+        assert!(
+            m.get_or_insert_with(hash("c"), "c", 2, || 9).is_none(),
+            "full"
+        );
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.find_by_hash_mut(h).copied(), Some(2));
+        assert!(m.get("c").is_none());
+        m.insert("b".into(), 5);
+        assert_eq!(m.get("b"), Some(&5));
+        let mut all: Vec<_> = m.into_iter().collect();
+        all.sort();
+        assert_eq!(all, vec![("a.example".into(), 2), ("b".into(), 5)]);
+    }
+
+    #[test]
+    fn hashes_agree_with_lookups() {
+        let mut m: NameMap<()> = NameMap::default();
+        for i in 0..1000 {
+            let n = format!("host{i}.example.com");
+            m.get_or_insert_with(hash(&n), &n, usize::MAX, || ());
+        }
+        for i in 0..1000 {
+            assert!(m.contains_key(&format!("host{i}.example.com")));
+        }
+        assert!(!m.contains_key("host1000.example.com"));
+    }
+}
