@@ -135,6 +135,10 @@ pub struct AnalyzeArgs {
     /// Exit with status 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value = "never")]
     pub fail_on: FailOn,
+    /// Analysis threads: each reads the files and analyses the hosts that
+    /// hash to it; the report is the same with any number. 0: one per core.
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub workers: usize,
 }
 
 #[derive(Debug, clap::Args)]

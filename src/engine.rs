@@ -103,6 +103,9 @@ impl Engine {
 
     /// Takes one frame through every stage.
     pub fn process(&mut self, frame: &Frame<'_>) {
+        // Every frame brings the time, whatever it holds: timeouts are a
+        // function of capture time alone (see [`Engine::advance`]).
+        self.advance(frame.ts);
         let s = &mut self.stats;
         s.packets += 1;
         s.bytes += frame.orig_len as u64;
@@ -197,11 +200,12 @@ impl Engine {
         inv
     }
 
-    /// Capture time has reached `now` (a live shard is told the time of the
-    /// newest frame any shard has seen): what waited past its timeout ends,
-    /// as the next frame would have ended it, and a snapshot or the end of
-    /// the run judges pending attempts against `now`. A run that never
-    /// calls this behaves exactly as before.
+    /// Capture time has reached `now`: what waited past its timeout ends,
+    /// and a snapshot or the end of the run judges pending attempts against
+    /// `now`. Every frame calls this first; so does a shard for each frame
+    /// another shard analyses (or, live, for the newest time any shard has
+    /// seen), which is what makes the shards' merged state equal one
+    /// engine's.
     pub fn advance(&mut self, now: Nanos) {
         if now <= self.inventory.last_ts {
             return;

@@ -203,6 +203,10 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
         filter: args.filter.clone(),
         profiles: Some(profiles),
         site,
+        workers: match args.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n.min(64),
+        },
         ..Default::default()
     };
     let started = Instant::now();

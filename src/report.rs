@@ -294,13 +294,14 @@ fn assemble(
         }
         let ips = inv.own_ips(obs);
         let dests = destinations_of(inv, Some(*mac), &ips);
-        devices.push(device_report(Some(key), obs, own, ips, dests));
+        let received = inv.received_by(*mac);
+        devices.push(device_report(Some(key), obs, received, own, ips, dests));
     }
     for (ip, obs) in &inv.macless_ips {
         let dests = destinations_of(inv, None, &[*ip]);
         let key = DeviceKey::Ip(*ip);
         let own = taken.as_mut().and_then(|t| t.remove(&key));
-        devices.push(device_report(Some(key), obs, own, vec![*ip], dests));
+        devices.push(device_report(Some(key), obs, [0, 0], own, vec![*ip], dests));
     }
     add_inbound(inv, &mut devices);
     let ctx = crate::check::Context {
@@ -380,6 +381,7 @@ pub fn sort_findings(findings: &mut [Finding]) {
 fn device_report(
     key: Option<DeviceKey>,
     obs: &MacObservation,
+    received: [u64; 2],
     facts: Option<Facts>,
     ips: Vec<IpAddr>,
     destinations: Vec<DestinationReport>,
@@ -430,8 +432,8 @@ fn device_report(
         last_seen: obs.last_ts,
         packets_sent: obs.frames_sent,
         bytes_sent: obs.bytes_sent,
-        packets_received: obs.frames_received,
-        bytes_received: obs.bytes_received,
+        packets_received: received[0],
+        bytes_received: received[1],
         vlans,
         dns_bypass,
         destinations,

@@ -191,8 +191,10 @@ impl AppLayer {
     /// shard told the time by the capture thread).
     pub fn tick(&mut self, now: Nanos, inv: &mut Inventory) {
         if now >= self.next_sweep {
-            self.sweep(now, inv);
-            self.next_sweep = now.saturating_add(SWEEP_EVERY);
+            // As of the start of the second, as the flow table sweeps.
+            let second = now - now.rem_euclid(SWEEP_EVERY);
+            self.sweep(second, inv);
+            self.next_sweep = second.saturating_add(SWEEP_EVERY);
         }
     }
 

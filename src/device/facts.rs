@@ -39,10 +39,19 @@ impl RcodeCounts {
         *n = n.saturating_add(1);
     }
 
+    /// The rcode name of a slot.
+    fn name(slot: usize) -> &'static str {
+        crate::proto::dns::rcode_name(if slot == 11 { 15 } else { slot as u8 })
+    }
+
+    /// The slots in the order of their names (checked by a test).
+    const BY_NAME: [usize; 12] = [1, 0, 9, 4, 10, 3, 8, 5, 2, 11, 6, 7];
+
     /// Responses under `name` (as [`crate::proto::dns::rcode_name`] names
     /// them); `None` when there were none.
     pub fn get(&self, name: &str) -> Option<u32> {
-        self.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+        let slot = (0..12).find(|&i| Self::name(i) == name)?;
+        Some(self.0[slot]).filter(|n| *n > 0)
     }
 
     pub fn contains_key(&self, name: &str) -> bool {
@@ -56,13 +65,10 @@ impl RcodeCounts {
     /// Every rcode seen, with its count, in name order (as a map would
     /// give them).
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, u32)> + '_ {
-        let mut slots: [(&'static str, u32); 12] = [("", 0); 12];
-        for (i, n) in self.0.iter().enumerate() {
-            let rc = if i == 11 { 15 } else { i as u8 };
-            slots[i] = (crate::proto::dns::rcode_name(rc), *n);
-        }
-        slots.sort_unstable_by_key(|(name, _)| *name);
-        slots.into_iter().filter(|(_, n)| *n > 0)
+        Self::BY_NAME
+            .iter()
+            .map(|&i| (Self::name(i), self.0[i]))
+            .filter(|(_, n)| *n > 0)
     }
 
     pub fn merge(&mut self, o: &RcodeCounts) {
@@ -615,5 +621,33 @@ impl Facts {
             (a @ None, b) => *a = b,
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod rcode_tests {
+    use super::RcodeCounts;
+
+    #[test]
+    fn rcodes_come_out_in_name_order_and_are_found_by_name() {
+        let mut c = RcodeCounts::default();
+        for rc in 0..16u8 {
+            for _ in 0..=rc {
+                c.add(rc);
+            }
+        }
+        let names: Vec<&str> = c.iter().map(|(n, _)| n).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+        assert_eq!(names.len(), 12);
+        assert_eq!(c.get("NOERROR"), Some(1));
+        assert_eq!(c.get("NXDOMAIN"), Some(4));
+        // 11..=15 are all UNKNOWN: 12 + 13 + 14 + 15 + 16 responses.
+        assert_eq!(c.get("UNKNOWN"), Some(70));
+        assert_eq!(RcodeCounts::default().get("NOERROR"), None);
+        assert!(RcodeCounts::default().is_empty());
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.starts_with(r#"{"FORMERR":2,"NOERROR":1,"#), "{json}");
     }
 }

@@ -98,8 +98,6 @@ pub struct MacObservation {
     pub first_frame: FrameRef,
     pub frames_sent: u64,
     pub bytes_sent: u64,
-    pub frames_received: u64,
-    pub bytes_received: u64,
     /// Source addresses it used, with frame counts (capped).
     pub src_ips: Vec<(IpAddr, u64)>,
     pub src_ips_dropped: u64,
@@ -221,6 +219,11 @@ pub struct Inventory {
     pub leased: HashMap<IpAddr, Mac, Fast>,
     /// The last capture timestamp seen, for pending attempts.
     pub last_ts: Nanos,
+    /// Frames and bytes sent to each unicast MAC, whether or not it had
+    /// sent anything yet (so the count does not depend on which frames an
+    /// engine saw first: shards add up to one engine's count). Capped at
+    /// [`MAX_MACS`] addresses; the report shows a device's entry.
+    pub received: HashMap<Mac, [u64; 2], Fast>,
     /// Local-scope addresses seen without a MAC (MAC-less link types).
     pub macless_ips: BTreeMap<IpAddr, MacObservation>,
     /// This inventory is one shard's of a live capture: a MAC it has not
@@ -241,6 +244,9 @@ impl Inventory {
         };
         let vlans = [pkt.vlan, pkt.inner_vlan];
         self.last_ts = self.last_ts.max(ts);
+        if let Some(mac) = dst_mac.filter(Mac::is_unicast) {
+            self.count_received(mac, wire_len);
+        }
         match src_mac {
             Some(mac) if mac.is_unicast() => {
                 if self.macs.len() >= MAX_MACS && !self.macs.contains_key(&mac) {
@@ -290,12 +296,20 @@ impl Inventory {
                 }
             }
         }
-        if let Some(mac) = dst_mac.filter(Mac::is_unicast) {
-            if let Some(o) = self.macs.get_mut(&mac) {
-                o.frames_received += 1;
-                o.bytes_received += wire_len as u64;
-            }
+    }
+
+    fn count_received(&mut self, mac: Mac, wire_len: u32) {
+        if let Some(r) = self.received.get_mut(&mac) {
+            r[0] += 1;
+            r[1] += u64::from(wire_len);
+        } else if self.received.len() < MAX_MACS {
+            self.received.insert(mac, [1, u64::from(wire_len)]);
         }
+    }
+
+    /// Frames and bytes sent to `mac`.
+    pub fn received_by(&self, mac: Mac) -> [u64; 2] {
+        self.received.get(&mac).copied().unwrap_or_default()
     }
 
     /// Records a DHCP lease: the address is local whatever its range.
@@ -485,8 +499,6 @@ impl MacObservation {
         self.last_ts = self.last_ts.max(o.last_ts);
         self.frames_sent += o.frames_sent;
         self.bytes_sent += o.bytes_sent;
-        self.frames_received += o.frames_received;
-        self.bytes_received += o.bytes_received;
         for (ip, n) in o.src_ips {
             if let Some(e) = self.src_ips.iter_mut().find(|(a, _)| *a == ip) {
                 e.1 += n;
@@ -588,6 +600,14 @@ pub fn merge_shards(shards: Vec<Inventory>) -> Inventory {
 impl Inventory {
     /// Joins another shard's inventory into this one.
     pub fn merge(&mut self, o: Inventory) {
+        for (mac, [frames, bytes]) in o.received {
+            if let Some(r) = self.received.get_mut(&mac) {
+                r[0] += frames;
+                r[1] += bytes;
+            } else if self.received.len() < MAX_MACS {
+                self.received.insert(mac, [frames, bytes]);
+            }
+        }
         for (mac, obs) in o.macs {
             match self.macs.entry(mac) {
                 std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(obs),

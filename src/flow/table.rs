@@ -207,13 +207,16 @@ impl FlowTable {
         }
     }
 
-    /// Capture time has reached `now` without a packet for this table (a
-    /// shard of a live capture whose flows are quiet): expires idle flows
-    /// as [`FlowTable::update`] would, at most once per second.
+    /// Capture time has reached `now`: expires idle flows once per second
+    /// of capture time, as of the start of that second. The sweeps are a
+    /// function of capture time alone, not of which frame brings the time,
+    /// so an engine that sees only some of the frames (a shard) but is told
+    /// the time of the others ends the same flows at the same points.
     pub fn tick(&mut self, now: Nanos, sink: &mut impl FlowSink) {
         if now >= self.next_sweep {
-            self.expire(now, sink);
-            self.next_sweep = now.saturating_add(SEC);
+            let second = now - now.rem_euclid(SEC);
+            self.expire(second, sink);
+            self.next_sweep = second.saturating_add(SEC);
         }
     }
 

@@ -15,21 +15,23 @@
 //! a function of the unordered pair of endpoints, so both directions of a
 //! flow, and an ICMP error quoting it, agree. Frames no flow owns are
 //! routed so they reach the inventory exactly once: ARP, EAPOL and other
-//! link-layer frames by their sender's MAC, DHCP by the client hardware
-//! address inside it (a broadcast OFFER goes where its DISCOVER went),
-//! every 802.11 frame to worker 0 (beacons and the stations they describe
-//! must meet). A worker that learns a fact about a MAC it has not seen send
+//! link-layer frames by their sender's MAC, all DHCP to worker 0 (every
+//! client's DISCOVER is one broadcast 5-tuple, one flow; an OFFER goes
+//! where its DISCOVER went), every 802.11 frame to worker 0 (beacons and
+//! the stations they describe must meet). A worker that learns a fact about a MAC it has not seen send
 //! keeps it under a placeholder, and the merge keeps it only if some worker
 //! saw the MAC send first, as a single engine would
 //! ([`crate::device::merge_shards`]).
 //!
-//! What differs from one engine: a frame to a MAC counts in
-//! `packets_received` only once the worker that analyses it has seen that
-//! MAC send, so a MAC whose conversations span workers (a gateway) may show
-//! a few received frames fewer; flow counters count a broadcast 5-tuple
-//! (DHCP from 0.0.0.0) once per worker that saw it. Findings and everything
-//! else a device reports are the same: a test holds every fixture and
-//! shared capture to that, with 1, 2 and 3 workers.
+//! Time: every engine is told the time of every frame, its own or another
+//! worker's ([`Engine::advance`]), and its timeouts are swept once per
+//! second of capture time as of the start of that second, so a worker ends
+//! flows and DNS transactions where one engine would. Frames received by a
+//! MAC are counted per destination MAC whether or not it has sent yet, so
+//! the workers' counts add up. The merged report of a file is the report of
+//! one engine, byte for byte: a test holds every fixture and shared capture
+//! to that with 1, 2 and 3 workers. Only the caps differ: each worker has
+//! the full table sizes, so under a flood two workers keep more.
 //!
 //! Hand-off: a frame borrows libpcap's buffer only until the next read, so
 //! handing it to another thread means copying its captured bytes, once,
@@ -102,13 +104,12 @@ fn pick(a: End, b: End) -> HostKey {
     HostKey::Ip(if a_first { a.ip } else { b.ip })
 }
 
-/// A DHCP message's client hardware address (BOOTP `chaddr`).
-fn dhcp_client(sport: u16, dport: u16, payload: &[u8]) -> Option<HostKey> {
-    if !matches!(sport, 67 | 68) && !matches!(dport, 67 | 68) {
-        return None;
-    }
-    let b: [u8; 6] = payload.get(28..34)?.try_into().ok()?;
-    unicast(b).map(HostKey::Mac)
+/// DHCP goes to worker 0, all of it: every client's DISCOVER is the same
+/// broadcast 5-tuple (0.0.0.0:68 to 255.255.255.255:67), one flow to a
+/// single engine, so it must be one flow to the shards too; and an OFFER
+/// or ACK meets its DISCOVER there.
+fn dhcp_client(sport: u16, dport: u16, _payload: &[u8]) -> Option<HostKey> {
+    (matches!(sport, 67 | 68) || matches!(dport, 67 | 68)).then_some(HostKey::First)
 }
 
 /// Frames without IP: by the sender's MAC (a device's own ARP, EAPOL), else

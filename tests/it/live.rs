@@ -104,6 +104,45 @@ fn first_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
     }
 }
 
+/// `analyze --workers N`: every worker reads the files and analyses its
+/// share of hosts, told the time of every other frame; the merged report
+/// is the one-engine report byte for byte, for every fixture, site pair and
+/// shared capture, with and without a filter.
+#[test]
+fn analyze_reports_the_same_bytes_with_any_number_of_workers() {
+    let profiles = profile::builtin().unwrap();
+    let json = |files: &[PathBuf], workers: usize, filter: Option<&str>| {
+        let opts = egresswatch::analyze::Options {
+            files: files.to_vec(),
+            filter: filter.map(str::to_string),
+            profiles: Some(profiles.clone()),
+            workers,
+            ..Default::default()
+        };
+        let r = egresswatch::analyze::run(&opts, &mut |_| {}).unwrap();
+        serde_json::to_string(&r).unwrap()
+    };
+    let mut compared = 0;
+    for files in cases() {
+        for filter in [None, Some("not port 53")] {
+            let one = json(&files, 1, filter);
+            for workers in [2, 3] {
+                let many = json(&files, workers, filter);
+                if many != one {
+                    let (a, b): (Value, Value) = (
+                        serde_json::from_str(&one).unwrap(),
+                        serde_json::from_str(&many).unwrap(),
+                    );
+                    let at = first_diff(&b, &a, "report").unwrap_or_else(|| "key order".into());
+                    panic!("{files:?} filter {filter:?}: {workers} workers (left) and 1 differ at {at}");
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} comparisons");
+}
+
 #[test]
 fn sharded_engines_report_what_analyze_reports() {
     for files in cases() {
