@@ -299,7 +299,7 @@ pub(super) fn session_from_hello(ch: &tls::ClientHello<'_>, transport: &'static 
             .filter(|v| !tls::is_grease(**v))
             .map(|v| version_name(*v))
             .collect(),
-        ja4: Some(tls::ja4(ch, t)),
+        ja4: Some(tls::ja4_cached(ch, t)),
         ..Default::default()
     }
 }

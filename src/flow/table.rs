@@ -65,7 +65,7 @@ struct List {
 /// lists ordered from least to most recently active.
 pub struct FlowTable {
     cfg: FlowConfig,
-    index: HashMap<FlowKey, u32, foldhash::fast::FixedState>,
+    index: HashMap<FlowKey, u32, crate::device::Fast>,
     slots: Vec<Option<Flow>>,
     free: Vec<u32>,
     lists: [List; CLASSES],
@@ -86,7 +86,7 @@ impl FlowTable {
         let cap = cfg.max_flows.min(1 << 16);
         FlowTable {
             cfg,
-            index: HashMap::with_capacity_and_hasher(cap, foldhash::fast::FixedState::with_seed(7)),
+            index: HashMap::with_capacity_and_hasher(cap, Default::default()),
             slots: Vec::with_capacity(cap),
             free: Vec::new(),
             lists: [List {

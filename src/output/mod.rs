@@ -114,12 +114,23 @@ pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
 
 /// A device's names with where each came from: `api.example.net (dns+sni)`.
 pub(crate) fn names_with_sources(d: &crate::report::DeviceReport) -> String {
-    let named: Vec<String> = d
-        .name_sources
-        .iter()
-        .map(|(n, s)| format!("{n} ({})", s.join("+")))
-        .collect();
-    named.join(", ")
+    // Written in place: a device on the site mix has hundreds of names.
+    let mut out = String::new();
+    for (i, (n, sources)) in d.name_sources.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(n);
+        out.push_str(" (");
+        for (j, s) in sources.iter().enumerate() {
+            if j > 0 {
+                out.push('+');
+            }
+            out.push_str(s);
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// One way a device's DNS went around the site's resolver, in words.

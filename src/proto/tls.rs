@@ -495,6 +495,45 @@ pub enum Transport {
 
 /// The JA4 fingerprint of a ClientHello, as FoxIO's JA4 specification
 /// defines it, e.g. `t13d1516h2_8daaf6152771_e5627efa2ab1`.
+/// [`ja4`] through a per-thread cache: devices repeat the same hello, and
+/// the fingerprint (two SHA-256 over sorted, hex-printed lists: about
+/// 15,000 instructions) depends only on fields hashed here in a few
+/// hundred. The cache is keyed by a 64-bit hash of every input, seeded per
+/// process (so inputs cannot be chosen to collide), and holds at most
+/// 4,096 fingerprints per thread.
+pub fn ja4_cached(ch: &ClientHello<'_>, transport: Transport) -> String {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::hash::{BuildHasher, Hash, Hasher};
+    const MAX: usize = 4096;
+    thread_local! {
+        static CACHE: RefCell<(foldhash::fast::RandomState, HashMap<u64, String>)> =
+            RefCell::new(Default::default());
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let (state, map) = &mut *c;
+        let mut h = state.build_hasher();
+        (transport == Transport::Quic).hash(&mut h);
+        ch.legacy_version.hash(&mut h);
+        ch.supported_versions.hash(&mut h);
+        ch.cipher_suites.hash(&mut h);
+        ch.extensions.hash(&mut h);
+        ch.alpn.first().hash(&mut h);
+        ch.signature_algorithms.hash(&mut h);
+        let key = h.finish();
+        if let Some(v) = map.get(&key) {
+            return v.clone();
+        }
+        let v = ja4(ch, transport);
+        if map.len() >= MAX {
+            map.clear();
+        }
+        map.insert(key, v.clone());
+        v
+    })
+}
+
 pub fn ja4(ch: &ClientHello<'_>, transport: Transport) -> String {
     let mut out = String::with_capacity(36);
     out.push(match transport {
@@ -1526,6 +1565,23 @@ mod tests {
             ja4(&n, Transport::Tcp),
             "t13d1516h2_8daaf6152771_6d807ffa2a79"
         );
+    }
+
+    #[test]
+    fn the_cache_gives_what_ja4_gives() {
+        let hellos = [
+            spec_hello(false, &SPEC_SIGS),
+            spec_hello(true, &SPEC_SIGS),
+            spec_hello(false, &[]),
+        ];
+        for _ in 0..2 {
+            for m in &hellos {
+                let ch = parse_client_hello_handshake(m).unwrap();
+                for t in [Transport::Tcp, Transport::Quic] {
+                    assert_eq!(ja4_cached(&ch, t), ja4(&ch, t));
+                }
+            }
+        }
     }
 
     #[test]
