@@ -31,7 +31,9 @@ pub(super) fn on_message(
             return;
         }
     };
-    app.count("dhcp", !d.malformed);
+    // DHCP options end with the end option (RFC 2131 §4.1); plain BOOTP
+    // (no cookie) has none. What was read before the damage is kept.
+    app.count("dhcp", !d.malformed && (d.ended || !d.cookie));
     let (Some(mac), Some(mt)) = (d.mac(), d.message_type()) else {
         return;
     };

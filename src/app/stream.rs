@@ -115,7 +115,8 @@ pub(super) fn on_tcp(
 /// What a parse found, in owned form, to record after the borrow ends.
 enum Learned {
     None,
-    ClientHello(TlsSession),
+    /// The session, and whether the hello was well-formed throughout.
+    ClientHello(TlsSession, bool),
     Request(HttpRequest),
     Connect(MqttSession),
     Banner(String),
@@ -131,12 +132,25 @@ fn client_bytes(bytes: &[u8], scratch: &mut Vec<u8>, out: &mut Learned) -> Step 
             tls::Need::More(_) => return Step::More,
             tls::Need::Complete(_) => {
                 match tls::parse_client_hello(bytes, scratch) {
-                    Ok(ch) => *out = Learned::ClientHello(session_from_hello(&ch, "tcp")),
+                    // A hello with an extension that did not parse is
+                    // kept (its fields are left empty) and counted as
+                    // malformed.
+                    Ok(ch) => {
+                        *out = Learned::ClientHello(
+                            session_from_hello(&ch, "tcp"),
+                            ch.bad_extension.is_none(),
+                        )
+                    }
                     Err(_) => *out = Learned::Malformed("tls"),
                 }
                 return Step::Done;
             }
             tls::Need::TooLarge => {
+                *out = Learned::Malformed("tls");
+                return Step::Done;
+            }
+            // A ClientHello record whose lengths cannot be: TLS, malformed.
+            tls::Need::NotTls if tls::looks_like_client_hello(bytes) => {
                 *out = Learned::Malformed("tls");
                 return Step::Done;
             }
@@ -332,8 +346,8 @@ fn record_client(
     match learned {
         Learned::None => {}
         Learned::Malformed(p) => app.count(p, false),
-        Learned::ClientHello(mut s) => {
-            app.count("tls", true);
+        Learned::ClientHello(mut s, well_formed) => {
+            app.count("tls", well_formed);
             fa.proto = AppProto::Tls;
             (s.server, s.port, s.ts) = (Addr(server.0), server.1, ts);
             push_evidence(&mut s.evidence, frame);

@@ -28,7 +28,10 @@
 //! - lax: when the capture cut the packet (the slice ends before the
 //!   remaining length) after the client id, [`parse_connect`] still returns
 //!   the client id with `truncated: true` and what it read before the cut.
-//!   A packet whose fields overrun its own remaining length is `Invalid`.
+//!   A packet whose fields overrun its own remaining length is `Invalid`,
+//!   and so is one whose remaining length is longer than the fields its
+//!   flags announce (all of them read, and bytes left over or claimed but
+//!   absent): a length that lies is never trusted for the client id.
 //!
 //! Example, in prose: on the first payload of a TCP flow, call
 //! `looks_like_connect(p)`; if true, `parse_connect(p)` gives
@@ -177,16 +180,39 @@ pub fn packet_type(payload: &[u8]) -> Option<(u8, usize, usize)> {
     Some((first >> 4, c.pos(), remaining as usize))
 }
 
-/// Cheap test: does this payload start with an MQTT CONNECT?
+/// Most remaining-length bytes [`looks_like_connect`] steps over: twice what
+/// MQTT allows, so that a CONNECT with an overlong varint is still one.
+const LOOSE_VARINT_BYTES: usize = 2 * MAX_VARINT_BYTES;
+
+/// Cheap test: does this payload start with an MQTT CONNECT, well-formed or
+/// not?
 ///
-/// Checks the first byte (`0x10`), a well-formed remaining length, and the
-/// protocol name `00 04 MQTT` or `00 06 MQIsdp`.
+/// Checks the first byte (`0x10`), a remaining length of at most
+/// [`LOOSE_VARINT_BYTES`] bytes, and the protocol name `MQTT` or `MQIsdp`
+/// behind its two length bytes, whatever they say. A CONNECT whose
+/// remaining length or protocol-name length lies is still recognised, so
+/// that [`parse_connect`] can reject it (a malformed MQTT message, not some
+/// other protocol).
 pub fn looks_like_connect(payload: &[u8]) -> bool {
     let mut c = Cursor::new(payload);
-    if c.u8() != Ok(0x10) || varint(&mut c).is_err() {
+    if c.u8() != Ok(0x10) {
         return false;
     }
-    protocol_name(&mut c).is_ok()
+    let mut varint_end = false;
+    for _ in 0..LOOSE_VARINT_BYTES {
+        match c.u8() {
+            Ok(b) if b & 0x80 == 0 => {
+                varint_end = true;
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    if !varint_end || c.skip(2).is_err() {
+        return false;
+    }
+    c.rest().starts_with(b"MQTT") || c.rest().starts_with(b"MQIsdp")
 }
 
 /// Parses the CONNECT at the start of `payload`.
@@ -241,9 +267,19 @@ pub fn parse_connect(payload: &[u8]) -> Result<Connect<'_>, ParseError> {
         if flags.username() {
             connect.username = Some(c.vec16()?.rest());
         }
+        if flags.password() {
+            c.vec16()?;
+        }
         Ok(())
     })();
     match tail {
+        // Every field the flags announce was read: the packet ends here. A
+        // remaining length that claims more (whether its bytes were
+        // captured or not) lies about this packet.
+        Ok(()) if cut || !c.is_empty() => Err(ParseError::Invalid {
+            offset: c.offset(),
+            what: "CONNECT remaining length longer than its fields",
+        }),
         Ok(()) => Ok(connect),
         Err(ParseError::Truncated { .. }) if cut => Ok(connect),
         Err(e) => Err(overrun(e, cut, "CONNECT field overruns remaining length")),
@@ -636,6 +672,45 @@ mod tests {
         let c = parse_connect(&bytes).unwrap();
         assert_eq!(c.client_id, b"dev-1");
         assert!(!c.truncated);
+    }
+
+    /// Hostile remaining lengths (see fixtures/hostile-mqtt.pcap): a CONNECT
+    /// is still recognised as one, and rejected, never read for a client id.
+    #[test]
+    fn lying_lengths_are_malformed_connects() {
+        let good = connect(&ConnectSpec::default());
+        let body = &good[2..];
+        // Five remaining-length bytes.
+        let mut b = vec![0x10, 0xff, 0xff, 0xff, 0xff, 0x7f];
+        b.extend_from_slice(body);
+        assert!(looks_like_connect(&b));
+        assert!(matches!(
+            parse_connect(&b),
+            Err(ParseError::Invalid { offset: 1, .. })
+        ));
+        // The largest remaining length, with the fields of a whole CONNECT
+        // (no will, user name or password) present: not a capture cut.
+        let mut b = vec![0x10, 0xff, 0xff, 0xff, 0x7f];
+        b.extend_from_slice(body);
+        assert!(matches!(parse_connect(&b), Err(ParseError::Invalid { .. })));
+        // A remaining length two bytes longer than the fields, the two
+        // bytes present.
+        let mut b = good.clone();
+        b[1] += 2;
+        b.extend_from_slice(&[0, 0]);
+        assert!(matches!(parse_connect(&b), Err(ParseError::Invalid { .. })));
+        // A protocol-name length running past the packet.
+        let mut b = good.clone();
+        b[3] = 0xff;
+        assert!(looks_like_connect(&b));
+        assert!(matches!(parse_connect(&b), Err(ParseError::Invalid { .. })));
+        // A password announced and present is read; so the packet ends there.
+        let spec = ConnectSpec {
+            flags: 0x42,
+            password: Some(b"pw"),
+            ..Default::default()
+        };
+        assert_eq!(parse_connect(&connect(&spec)).unwrap().client_id, b"dev-1");
     }
 
     #[test]

@@ -131,6 +131,16 @@ pub enum Need {
     TooLarge,
 }
 
+/// Whether `stream` starts like a ClientHello record (handshake record,
+/// version 3.x with x ≤ 4, handshake type 1), whatever its record length
+/// says. When [`client_hello_len`] answers [`Need::NotTls`] for such a
+/// stream, it is TLS whose lengths lie (a record length of 0 or past
+/// [`MAX_RECORD_LEN`], a hello continued by a record that is not
+/// handshake): a malformed ClientHello, not another protocol.
+pub fn looks_like_client_hello(stream: &[u8]) -> bool {
+    matches!(stream, [CT_HANDSHAKE, 3, minor, _, _, HS_CLIENT_HELLO, ..] if *minor <= 4)
+}
+
 /// Whether `stream` (the first bytes of a client→server TCP stream) begins
 /// with a TLS ClientHello, and how many bytes the whole hello needs. The
 /// hello may span several records and TCP segments. Allocates nothing.
@@ -408,19 +418,35 @@ fn walk_extensions<'a>(
 }
 
 /// server_name (RFC 6066 §3): the first host_name entry.
+///
+/// The whole list is walked before the name is believed: an entry whose
+/// length is shorter than its name leaves the rest of the name to be read
+/// as further entries, so a list that does not end exactly where the
+/// extension does, or an entry that runs past the list, is an error (and
+/// no name comes out of it).
 fn server_name<'a>(mut c: Cursor<'a>) -> Result<Option<&'a str>, ParseError> {
     let mut list = c.vec16()?;
+    if !c.is_empty() {
+        return Err(ParseError::Invalid {
+            offset: c.offset(),
+            what: "bytes after the server_name list",
+        });
+    }
+    let mut first = None;
     for _ in 0..MAX_LIST {
         if list.is_empty() {
-            break;
+            return Ok(first.and_then(|n| std::str::from_utf8(n).ok()));
         }
         let name_type = list.u8()?;
         let name = list.vec16()?.rest();
-        if name_type == 0 {
-            return Ok(std::str::from_utf8(name).ok());
+        if name_type == 0 && first.is_none() {
+            first = Some(name);
         }
     }
-    Ok(None)
+    Err(ParseError::Invalid {
+        offset: list.offset(),
+        what: "too many server_name entries",
+    })
 }
 
 /// application_layer_protocol_negotiation (RFC 7301 §3.1).
@@ -1512,6 +1538,57 @@ mod tests {
         assert_eq!(ch.sni, Some("device.example"));
         assert_eq!(ch.extensions, [13, 0, 0x002b]);
         assert!(ch.signature_algorithms.is_empty());
+    }
+
+    /// Lying server_name lengths (see fixtures/hostile-tls.pcap): no name
+    /// comes out, and the extension is flagged.
+    #[test]
+    fn lying_server_name_lengths_give_no_name() {
+        let name = b"t5.example.net";
+        let sni = |list: u16, entry: u16, extra: &[u8]| {
+            let mut d = list.to_be_bytes().to_vec();
+            d.push(0);
+            d.extend_from_slice(&entry.to_be_bytes());
+            d.extend_from_slice(name);
+            d.extend_from_slice(extra);
+            client_hello_msg(&[0x1301], &[ext(0, &d)])
+        };
+        let n = name.len() as u16;
+        // The entry says 2 bytes: "t5" and then ".example.net" as a broken
+        // second entry.
+        for (list, entry, extra) in [
+            (n + 3, 2, &b""[..]),
+            (255, n, b""),
+            (n + 3, 64, b""),
+            (n + 3, n, b"\0"),
+            (n + 4, n, b""),
+        ] {
+            let msg = sni(list, entry, extra);
+            let ch = parse_client_hello_handshake(&msg).unwrap();
+            assert_eq!(ch.sni, None, "list {list} entry {entry}");
+            assert_eq!(ch.bad_extension, Some(0), "list {list} entry {entry}");
+        }
+        // True lengths, and a second entry of another type after the name.
+        let msg = sni(n + 3, n, b"");
+        let ch = parse_client_hello_handshake(&msg).unwrap();
+        assert_eq!(ch.sni, Some("t5.example.net"));
+        let msg = sni(n + 3 + 4, n, &[7, 0, 1, b'x']);
+        let ch = parse_client_hello_handshake(&msg).unwrap();
+        assert_eq!((ch.sni, ch.bad_extension), (Some("t5.example.net"), None));
+    }
+
+    #[test]
+    fn a_lying_record_length_still_looks_like_a_client_hello() {
+        let hello = records(CT_HANDSHAKE, &spec_hello(false, &SPEC_SIGS), 1 << 14);
+        assert!(looks_like_client_hello(&hello));
+        let mut lying = hello.clone();
+        lying[3..5].copy_from_slice(&0xffffu16.to_be_bytes());
+        assert_eq!(client_hello_len(&lying), Need::NotTls);
+        assert!(looks_like_client_hello(&lying));
+        assert!(!looks_like_client_hello(b"GET / HTTP/1.1\r\n"));
+        assert!(!looks_like_client_hello(&[0x16, 3, 3, 0, 40, 2]));
+        assert!(!looks_like_client_hello(&[0x16, 3, 5, 0, 40, 1]));
+        assert!(!looks_like_client_hello(&[0x16, 3, 1, 0, 40]));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! LLC/SNAP, to be prefixed with [`radiotap`]). Header field meanings follow the RFCs: IPv4
 //! (791), IPv6 and its extension headers (8200), TCP (9293), UDP (768), ICMP (792),
 //! ICMPv6 (4443), ARP (826), DNS (1035), DHCP (2131/2132), NTP (5905), TLS 1.2 (5246, 6066
-//! SNI, 7301 ALPN), MQTT 3.1.1 (OASIS), radiotap (radiotap.org) and 802.11.
+//! SNI, 7301 ALPN), QUIC v1 Initials (9000, 9001), MQTT 3.1.1 (OASIS), radiotap
+//! (radiotap.org) and 802.11.
 //!
 //! This is test-data generation code: it indexes and unwraps freely on its own data; it never
 //! parses untrusted input. Lengths are not clamped: asking for a DNS label over 63 bytes or an
@@ -1859,6 +1860,90 @@ pub fn dtls_server_hello_body(random: [u8; 32], session_id: [u8; 32], cipher: u1
     b
 }
 
+// ---------------------------------------------------------------- QUIC
+
+/// The QUIC v1 initial salt (RFC 9001 §5.2).
+const QUIC_V1_SALT: [u8; 20] = [
+    0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
+    0xcc, 0xbb, 0x7f, 0x0a,
+];
+
+/// An HKDF output length for ring's typed expand.
+struct HkdfLen(usize);
+
+impl ring::hkdf::KeyType for HkdfLen {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+/// TLS 1.3 HKDF-Expand-Label with an empty context (RFC 8446 §7.1), `N` bytes.
+fn hkdf_label<const N: usize>(prk: &ring::hkdf::Prk, label: &[u8]) -> [u8; N] {
+    let len = (N as u16).to_be_bytes();
+    let label_len = [6 + label.len() as u8];
+    let info: [&[u8]; 5] = [&len, &label_len, b"tls13 ", label, &[0]];
+    let mut out = [0u8; N];
+    prk.expand(&info, HkdfLen(N))
+        .and_then(|okm| okm.fill(&mut out))
+        .expect("HKDF output length");
+    out
+}
+
+/// A client's first QUIC v1 Initial, protected as RFC 9001 §5 says (keys from `dcid`,
+/// AES-128-GCM, AES header protection): packet number 0 in one byte, no token, one CRYPTO
+/// frame at offset 0 holding `crypto` (a TLS handshake message, e.g. a ClientHello without
+/// its record header), then PADDING so that the datagram is 1200 bytes.
+pub fn quic_client_initial(dcid: &[u8], scid: &[u8], crypto: &[u8]) -> Vec<u8> {
+    use ring::{aead, hkdf};
+    let initial = hkdf::Salt::new(hkdf::HKDF_SHA256, &QUIC_V1_SALT).extract(dcid);
+    let secret: [u8; 32] = hkdf_label(&initial, b"client in");
+    let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, &secret);
+    let key: [u8; 16] = hkdf_label(&prk, b"quic key");
+    let iv: [u8; 12] = hkdf_label(&prk, b"quic iv");
+    let hp: [u8; 16] = hkdf_label(&prk, b"quic hp");
+
+    let mut h = vec![0xc0]; // long header, fixed bit, Initial, 1-byte packet number
+    h.extend_from_slice(&1u32.to_be_bytes());
+    h.push(dcid.len() as u8);
+    h.extend_from_slice(dcid);
+    h.push(scid.len() as u8);
+    h.extend_from_slice(scid);
+    h.push(0); // token length
+    let mut frames = vec![0x06, 0x00]; // CRYPTO, offset 0
+    frames.extend_from_slice(&(crypto.len() as u16 | 0x4000).to_be_bytes());
+    frames.extend_from_slice(crypto);
+    // Header so far, the 2-byte Length, the packet number, the frames and the tag.
+    let padded = 1200 - (h.len() + 2 + 1) - 16;
+    assert!(
+        frames.len() <= padded,
+        "CRYPTO data too long for one Initial"
+    );
+    frames.resize(padded, 0);
+    h.extend_from_slice(&((1 + frames.len() + 16) as u16 | 0x4000).to_be_bytes());
+    let pn_at = h.len();
+    h.push(0);
+    let sealing = aead::LessSafeKey::new(
+        aead::UnboundKey::new(&aead::AES_128_GCM, &key).expect("AES-128 key"),
+    );
+    sealing
+        .seal_in_place_append_tag(
+            aead::Nonce::assume_unique_for_key(iv), // packet number 0: the IV itself
+            aead::Aad::from(&h),
+            &mut frames,
+        )
+        .expect("seal");
+    let mut pkt = h;
+    pkt.extend_from_slice(&frames);
+    let hp = aead::quic::HeaderProtectionKey::new(&aead::quic::AES_128, &hp).expect("hp key");
+    let mask = hp
+        .new_mask(&pkt[pn_at + 4..pn_at + 20])
+        .expect("sample of 16 bytes");
+    pkt[0] ^= mask[0] & 0x0f;
+    pkt[pn_at] ^= mask[1];
+    assert_eq!(pkt.len(), 1200);
+    pkt
+}
+
 // ---------------------------------------------------------------- link-layer re-encoding
 
 /// Linux cooked-capture packet types.
@@ -2155,6 +2240,29 @@ pub fn eapol_key(message: u8, replay_counter: u64, nonce: [u8; 32], seed: u32) -
 mod tests {
     use super::*;
     use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+
+    /// A client Initial opens with the keys its DCID gives (RFC 9001 §5.2) and carries
+    /// the handshake message whole.
+    #[test]
+    fn quic_initial_round_trips() {
+        use crate::proto::quic;
+        let hello = tls_client_hello("quic.example", &["h3"], [7; 32], [8; 32]);
+        let pkt = quic_client_initial(&[1, 2, 3, 4, 5, 6, 7, 8], &[9; 4], &hello[5..]);
+        assert_eq!(pkt.len(), 1200);
+        assert!(quic::looks_like_initial(&pkt));
+        let init = quic::parse_client_initial(&pkt).unwrap().unwrap();
+        assert_eq!(
+            (init.dcid, init.scid),
+            (&[1, 2, 3, 4, 5, 6, 7, 8][..], &[9; 4][..])
+        );
+        assert_eq!(init.packet_number, 0);
+        let mut cs = quic::CryptoStream::new();
+        cs.push_frames(&init.crypto);
+        let msg = cs.first_handshake_message().unwrap();
+        assert_eq!(msg, &hello[5..]);
+        let ch = crate::proto::tls::parse_client_hello_handshake(msg).unwrap();
+        assert_eq!(ch.sni, Some("quic.example"));
+    }
 
     const A: [u8; 4] = [192, 168, 50, 23];
     const B: [u8; 4] = [203, 0, 113, 10];

@@ -16,6 +16,8 @@
 use super::build::*;
 use super::writer::{linktype, Endian, PcapWriter, PcapngWriter, TsResolution};
 
+mod hostile_packets;
+
 /// One generated capture file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fixture {
@@ -109,6 +111,7 @@ pub fn all() -> Vec<Fixture> {
     ));
     v.extend(super::sites::all());
     v.extend(hostile());
+    v.extend(hostile_packets::all());
     v
 }
 
@@ -1463,6 +1466,11 @@ mod tests {
             "vlan-qinq.pcap",
             "merge-a.pcap",
             "merge-b.pcap",
+            "hostile-dns.pcap",
+            "hostile-tls.pcap",
+            "hostile-mqtt.pcap",
+            "hostile-dhcp.pcap",
+            "hostile-ntp-quic.pcap",
         ] {
             let bytes = get(name);
             let mut at = 24;

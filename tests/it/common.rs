@@ -132,6 +132,17 @@ pub const HOSTILE_FIXTURES: &[(&str, Option<i32>)] = &[
     ("bad-pcapng-block.pcapng", Some(0)),
 ];
 
+/// The hostile-packet fixtures (well-formed captures whose payloads lie)
+/// with the counts fixtures/README.md gives: packets, and TShark's TCP and
+/// UDP conversations.
+pub const HOSTILE_PACKET_FIXTURES: &[(&str, u64, u64, u64)] = &[
+    ("hostile-dns.pcap", 20, 0, 13),
+    ("hostile-tls.pcap", 61, 8, 0),
+    ("hostile-mqtt.pcap", 35, 5, 0),
+    ("hostile-dhcp.pcap", 9, 0, 2),
+    ("hostile-ntp-quic.pcap", 6, 0, 5),
+];
+
 /// The frame numbers tshark shows for a display filter.
 pub fn tshark_frames(path: &Path, display_filter: &str) -> Vec<u64> {
     tshark(&[

@@ -19,6 +19,7 @@ fn fixtures_match_the_generator() {
     // Every fixture the generator makes is one the tests know about.
     let mut known: Vec<&str> = crate::common::VALID_FIXTURES.iter().map(|f| f.0).collect();
     known.extend(crate::common::HOSTILE_FIXTURES.iter().map(|f| f.0));
+    known.extend(crate::common::HOSTILE_PACKET_FIXTURES.iter().map(|f| f.0));
     known.extend(SITE_FIXTURES.iter().map(|f| f.0));
     known.sort_unstable();
     let mut made: Vec<&str> = egresswatch::testgen::all().iter().map(|f| f.name).collect();

@@ -1,11 +1,14 @@
-//! Hostile input: the bad-* fixtures, every valid fixture cut short at many
-//! points, mutated bytes and garbage. Nothing panics; a file that cannot be
-//! used is exit 2 with one line naming it; damage inside a file keeps what
-//! came before it and is listed in `capture.problems`.
+//! Hostile input: the bad-* fixtures, the hostile-* fixtures (whole capture
+//! files whose payloads lie), every valid fixture cut short at many points,
+//! mutated bytes and garbage. Nothing panics; a file that cannot be used is
+//! exit 2 with one line naming it; damage inside a file keeps what came
+//! before it and is listed in `capture.problems`; a message whose lengths
+//! lie is counted as malformed and gives no facts, and the well-formed
+//! messages after it are read as if it had not been there.
 
 use crate::common::{
     assert_no_panic, assert_one_error_line, fixture, run_bin, try_analyze, Rng, TempDir,
-    HOSTILE_FIXTURES, VALID_FIXTURES,
+    HOSTILE_FIXTURES, HOSTILE_PACKET_FIXTURES, VALID_FIXTURES,
 };
 use egresswatch::report::Report;
 use serde_json::Value;
@@ -152,6 +155,300 @@ fn empty_capture_is_zero_packets() {
         assert_eq!(assert_no_panic(&out, f), 0, "{f}");
         assert!(!out.stdout.is_empty(), "{f}");
     }
+}
+
+// ---------------------------------------------------------------- hostile packets
+
+const PI: &str = "b8:27:eb:12:34:56";
+
+/// `analyze --format json` on a hostile-packet fixture, under the memory
+/// limit: exit 0, the JSON report, every frame read and decoded (the lies
+/// are above the transport layer), no damage to the file itself.
+fn hostile_packet_report(name: &str) -> Value {
+    let rel = format!("fixtures/{name}");
+    let out = run_limited(Path::new(&rel));
+    let code = assert_no_panic(&out, name);
+    assert_eq!(
+        code,
+        0,
+        "{name}: stderr {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = report_of(&out, name);
+    let packets = HOSTILE_PACKET_FIXTURES
+        .iter()
+        .find(|f| f.0 == name)
+        .unwrap_or_else(|| panic!("{name} is not in HOSTILE_PACKET_FIXTURES"))
+        .1;
+    let c = &v["capture"];
+    assert_eq!(c["packets"], packets, "{name}");
+    assert_eq!((&c["undecodable"], &c["truncated"]), (&0.into(), &0.into()));
+    assert!(problems(&v).is_empty(), "{name}: {:?}", problems(&v));
+    // Lies are not findings: nothing here is a site problem.
+    assert_eq!(v["findings"], serde_json::json!([]), "{name}");
+    v
+}
+
+/// The report's app-layer counters for `proto`: (messages, malformed).
+fn app_counts(v: &Value, proto: &str) -> (u64, u64) {
+    let c = &v["capture"]["app"][proto];
+    (
+        c["messages"].as_u64().unwrap_or(0),
+        c["malformed"].as_u64().unwrap_or(0),
+    )
+}
+
+fn device<'a>(v: &'a Value, mac: &str) -> &'a Value {
+    v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["mac"] == mac)
+        .unwrap_or_else(|| panic!("no device {mac}"))
+}
+
+/// What a lie would have given is nowhere in the report.
+fn assert_absent(v: &Value, lures: &[&str], name: &str) {
+    let text = v.to_string();
+    for l in lures {
+        assert!(!text.contains(l), "{name}: {l} came out of a lie");
+    }
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+/// The frames TShark 4.0 marks with an error (malformed, or an expert error
+/// such as "Vector length … is too large"), as the README's "TShark says"
+/// column gives them; every other lie it reads without complaint (DNS loops
+/// and chains, a TLS or MQTT length it waits on) or, for QUIC #3, warns of.
+const TSHARK_ERRORS: &[(&str, &[u64])] = &[
+    ("hostile-dns.pcap", &[3, 5, 6, 12, 16, 18]),
+    ("hostile-tls.pcap", &[18, 25, 32, 39]),
+    ("hostile-mqtt.pcap", &[4, 18, 25]),
+    ("hostile-dhcp.pcap", &[1, 2, 3, 4, 5]),
+    ("hostile-ntp-quic.pcap", &[1, 2]),
+];
+
+/// The README's counts and TShark verdicts for the hostile-packet fixtures:
+/// packets, conversations (so every frame decodes as the README says), and
+/// which frames TShark flags.
+#[test]
+fn hostile_packet_fixtures_are_what_the_readme_says() {
+    for &(name, packets, tcp, udp) in HOSTILE_PACKET_FIXTURES {
+        let path = fixture(name);
+        let p = path.to_str().unwrap();
+        assert_eq!(
+            crate::common::tshark_frames(&path, "frame").len() as u64,
+            packets,
+            "{name}"
+        );
+        let conv = |kind: &str| {
+            let out = crate::common::tshark(&["-r", p, "-q", "-z", kind]);
+            out.lines().filter(|l| l.contains("<->")).count() as u64
+        };
+        assert_eq!((conv("conv,tcp"), conv("conv,udp")), (tcp, udp), "{name}");
+        let errors = TSHARK_ERRORS.iter().find(|e| e.0 == name).unwrap().1;
+        assert_eq!(
+            crate::common::tshark_frames(&path, "_ws.expert.severity == \"Error\""),
+            errors,
+            "{name}"
+        );
+    }
+}
+
+/// hostile-dns.pcap: compression loops, a pointer past the end, a chain of
+/// 199/201 pointers, a label past the end, counts far above the records:
+/// six queries and six responses, all counted malformed. No name comes out
+/// of a loop or a chain, no address from a record whose name cannot be
+/// read; the names asked for with well-formed questions are kept, and the
+/// last, well-formed exchange names its address.
+#[test]
+fn hostile_dns_gives_no_name_from_a_loop() {
+    let name = "hostile-dns.pcap";
+    let v = hostile_packet_report(name);
+    assert_eq!(app_counts(&v, "dns"), (20, 12), "{name}");
+    let pi = device(&v, PI);
+    let asked = [
+        "api.example.net",
+        "chain.example.net",
+        "count.example.net",
+        "r-chain.example.net",
+        "r-count.example.net",
+        "r-label.example.net",
+        "r-mutual.example.net",
+        "r-past.example.net",
+        "r-self.example.net",
+    ];
+    assert_eq!(keys(&pi["dns"]), asked, "{name}");
+    assert_eq!(pi["names"], serde_json::json!(asked), "{name}");
+    for q in asked {
+        let want: &[&str] = match q {
+            "api.example.net" => &["203.0.113.10"],
+            // 65535 answers counted, one present: that one is read, as in a
+            // response cut short, and the message is still malformed.
+            "r-count.example.net" => &["203.0.113.96"],
+            _ => &[],
+        };
+        assert_eq!(pi["dns"][q]["addresses"], serde_json::json!(want), "{q}");
+    }
+    // Each hostile response answered its (well-formed) query.
+    for q in asked.iter().filter(|q| q.starts_with("r-")) {
+        assert_eq!(pi["dns"][q]["answered"], 1, "{q}");
+        assert_eq!(pi["dns"][q]["rcodes"], serde_json::json!({"NOERROR": 1}));
+    }
+    assert_eq!(pi["dns"]["api.example.net"]["answered"], 1);
+    // The A records behind the lies (203.0.113.91-95), the CNAME target, and
+    // any escaped binary name.
+    assert_absent(
+        &v,
+        &[
+            "203.0.113.91",
+            "203.0.113.92",
+            "203.0.113.93",
+            "203.0.113.94",
+            "203.0.113.95",
+            "lure",
+            // A name with bytes outside a hostname's, as JSON writes `\DDD`.
+            "\\\\",
+        ],
+        name,
+    );
+}
+
+/// hostile-tls.pcap: six ClientHellos whose record, handshake, extensions,
+/// server_name list or entry lengths lie, each counted malformed, and one
+/// cut for good (never whole, so never parsed nor counted). No SNI comes
+/// out of any of them (TShark shows "t5" for the entry that says 2 bytes);
+/// the well-formed session after them gives its SNI, ALPN and version.
+#[test]
+fn hostile_tls_gives_no_sni_from_a_lying_length() {
+    let name = "hostile-tls.pcap";
+    let v = hostile_packet_report(name);
+    assert_eq!(app_counts(&v, "tls"), (7, 6), "{name}");
+    assert_eq!(v["capture"]["flows"]["tcp"], 8, "{name}");
+    let pi = device(&v, PI);
+    assert_eq!(pi["names"], serde_json::json!(["api.example.net"]));
+    let tls = pi["tls"].as_array().unwrap();
+    // The hellos whose framing held and whose server_name did not: a
+    // session (JA4, suites) without a name; then the good one.
+    let snis: Vec<&Value> = tls.iter().map(|t| &t["sni"]).collect();
+    assert_eq!(
+        snis,
+        [
+            &Value::Null,
+            &Value::Null,
+            &Value::Null,
+            &"api.example.net".into()
+        ]
+    );
+    let good = &tls[3];
+    assert_eq!(good["version"], "TLS 1.2");
+    assert_eq!(good["alpn"], serde_json::json!(["h2", "http/1.1"]));
+    assert_absent(
+        &v,
+        &[
+            "t1.example",
+            "t2.example",
+            "t3.example",
+            "t4.example",
+            "t5.example",
+            "\"t5\"",
+            "t6.example",
+            "t7.example",
+        ],
+        name,
+    );
+}
+
+/// hostile-mqtt.pcap: CONNECTs with a 5-byte remaining length, a remaining
+/// length of 268435455 over 29 bytes, a protocol-name length of 255 and a
+/// client-id length of 1024: recognised as MQTT, counted malformed, no
+/// client id. The session after them is read whole.
+#[test]
+fn hostile_mqtt_gives_no_client_id_from_a_lying_length() {
+    let name = "hostile-mqtt.pcap";
+    let v = hostile_packet_report(name);
+    assert_eq!(app_counts(&v, "mqtt"), (6, 4), "{name}");
+    let mqtt = device(&v, PI)["mqtt"].as_array().unwrap().clone();
+    assert_eq!(mqtt.len(), 1, "{name}: {mqtt:?}");
+    assert_eq!(mqtt[0]["client_id"], "clockrpi-0001");
+    assert_eq!(mqtt[0]["username"], "clock");
+    assert_eq!(mqtt[0]["port"], 1883);
+    assert_eq!(mqtt[0]["connack_code"], 0);
+    assert_absent(&v, &["m1-", "m2-", "m3-", "m4-"], name);
+}
+
+/// hostile-dhcp.pcap: an option past the packet, no end option, overloaded
+/// sname and file fields holding options that run past them, a packet cut
+/// inside the fixed header, each from a client of its own: all counted
+/// malformed. No host name is read past its area (TShark reads
+/// "d3-sname-host" out of sname and into file); well-framed options before
+/// the damage are kept. The Pi's DORA after them gives its lease.
+#[test]
+fn hostile_dhcp_reads_no_option_past_its_area() {
+    let name = "hostile-dhcp.pcap";
+    let v = hostile_packet_report(name);
+    assert_eq!(app_counts(&v, "dhcp"), (9, 5), "{name}");
+    let client = |i: u8| device(&v, &format!("02:d4:c0:00:00:{i:02x}"));
+    let dhcp = |i: u8| &client(i)["dhcp"];
+    for i in 1..=4 {
+        assert_eq!(
+            dhcp(i)["messages"],
+            serde_json::json!({"DISCOVER": 1}),
+            "client {i}"
+        );
+    }
+    assert_eq!(dhcp(1)["hostname"], Value::Null);
+    // No end option, every option well framed: kept (as TShark shows them).
+    assert_eq!(dhcp(2)["hostname"], "d2-no-end");
+    assert_eq!(
+        dhcp(2)["parameter_request_list"],
+        serde_json::json!([1, 3, 6, 15])
+    );
+    // The good option in the overloaded file field, then sname's lie.
+    assert_eq!(dhcp(3)["vendor_class"], "d3-file-vendor");
+    assert_eq!(dhcp(3)["hostname"], Value::Null);
+    assert_eq!(dhcp(4)["hostname"], Value::Null);
+    // Cut inside the fixed header: nothing read, not even the message type.
+    assert_eq!(dhcp(5), &Value::Null);
+    for i in [1, 3, 4, 5] {
+        assert_eq!(client(i)["hostname"], Value::Null, "client {i}");
+    }
+    let pi = device(&v, PI);
+    assert_eq!(pi["hostname"], "clockrpi-0001");
+    assert_eq!(pi["dhcp"]["leased_ip"], "192.168.50.23");
+    assert_eq!(
+        pi["dhcp"]["ntp_servers"],
+        serde_json::json!(["192.168.50.1"])
+    );
+    assert_absent(
+        &v,
+        &["d1-lying", "d3-sname-host", "d4-file-host", "d5-cut"],
+        name,
+    );
+}
+
+/// hostile-ntp-quic.pcap: an NTP request cut to 20 bytes, QUIC Initials
+/// whose token length and Length run past the datagram: counted malformed,
+/// no NTP request or TLS session from them. The NTP exchange and the QUIC
+/// Initial after them are read (the ClientHello decrypted, its SNI kept).
+#[test]
+fn hostile_ntp_and_quic_lengths_are_counted_malformed() {
+    let name = "hostile-ntp-quic.pcap";
+    let v = hostile_packet_report(name);
+    assert_eq!(app_counts(&v, "ntp"), (3, 1), "{name}");
+    assert_eq!(app_counts(&v, "quic"), (3, 2), "{name}");
+    let pi = device(&v, PI);
+    let ntp = &pi["ntp"]["198.51.100.123"];
+    assert_eq!((&ntp["requests"], &ntp["replies"]), (&1.into(), &1.into()));
+    assert_eq!(ntp["stratum"], 2);
+    let tls = pi["tls"].as_array().unwrap();
+    assert_eq!(tls.len(), 1, "{name}: {tls:?}");
+    assert_eq!(tls[0]["transport"], "quic");
+    assert_eq!(tls[0]["sni"], "quic.example.net");
+    assert_eq!(pi["names"], serde_json::json!(["quic.example.net"]));
 }
 
 // ---------------------------------------------------------------- layout
@@ -361,15 +658,17 @@ fn truncated_fixtures_through_the_binary() {
     }
 }
 
-/// Bytes changed inside the frames (record headers intact): the decoders
-/// meet every kind of damaged header and never panic; every record is still
-/// read and counted, nothing is reported as damage of the file.
+/// Bytes changed inside the frames (record headers intact) of the valid and
+/// the hostile-packet fixtures: the decoders meet every kind of damaged
+/// header and payload and never panic; every record is still read and
+/// counted, nothing is reported as damage of the file.
 #[test]
 fn mutated_frames_never_panic() {
     let dir = TempDir::new("mutate");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut wrong = Vec::new();
-    for &(name, packets, ..) in VALID_FIXTURES {
+    let hostile = HOSTILE_PACKET_FIXTURES.iter().map(|f| (f.0, f.1));
+    for (name, packets) in VALID_FIXTURES.iter().map(|f| (f.0, f.1)).chain(hostile) {
         let bytes = std::fs::read(fixture(name)).unwrap();
         let l = layout(&bytes);
         if l.data.is_empty() {
