@@ -481,6 +481,23 @@ impl<'a> Name<'a> {
         Err(walk.invalid("name has too many labels"))
     }
 
+    /// The name's wire form when it holds no pointer (labels and the root
+    /// byte, in place): the common case, read without the pointer-aware
+    /// walk. The name was checked when read, so the labels end in bounds.
+    fn flat(&self) -> Option<&'a [u8]> {
+        let mut at = self.start;
+        loop {
+            let len = usize::from(*self.msg.get(at)?);
+            if len == 0 {
+                return self.msg.get(self.start..=at);
+            }
+            if len & 0xc0 != 0 {
+                return None;
+            }
+            at += 1 + len;
+        }
+    }
+
     /// Where the name's first label is, past any leading pointers (the
     /// name was checked when read, so the pointers lead back and end).
     fn resolved_start(&self) -> usize {
@@ -527,6 +544,9 @@ impl<'a> Name<'a> {
     }
 
     fn write_lower<W: fmt::Write>(&self, out: &mut W) -> fmt::Result {
+        if let Some(wire) = self.flat() {
+            return write_wire_lower(wire, out);
+        }
         for (i, label) in self.labels().enumerate() {
             if i > 0 {
                 out.write_char('.')?;
@@ -571,6 +591,12 @@ impl<'a> Name<'a> {
         if std::ptr::eq(self.msg, other.msg) && self.resolved_start() == other.resolved_start() {
             return true;
         }
+        // Two names without pointers: compare the wire bytes. Length bytes
+        // are below 64, where ASCII case folding changes nothing, so the
+        // wire forms are equal ignoring case exactly when the names are.
+        if let (Some(a), Some(b)) = (self.flat(), other.flat()) {
+            return a.eq_ignore_ascii_case(b);
+        }
         let mut theirs = other.labels();
         for label in self.labels() {
             match theirs.next() {
@@ -580,6 +606,35 @@ impl<'a> Name<'a> {
         }
         theirs.next().is_none()
     }
+}
+
+/// Writes a pointer-free wire name (see [`Name::flat`]) as
+/// [`Name::write_to`] does, label by label.
+fn write_wire_lower<W: fmt::Write>(wire: &[u8], out: &mut W) -> fmt::Result {
+    let mut at = 0;
+    let mut first = true;
+    while let Some(&len) = wire.get(at) {
+        if len == 0 {
+            break;
+        }
+        let label = wire.get(at + 1..at + 1 + usize::from(len)).unwrap_or(&[]);
+        at += 1 + usize::from(len);
+        if !first {
+            out.write_char('.')?;
+        }
+        first = false;
+        for &b in label {
+            match b {
+                b'.' | b'\\' => {
+                    out.write_char('\\')?;
+                    out.write_char(char::from(b))?;
+                }
+                0x21..=0x7e => out.write_char(char::from(b.to_ascii_lowercase()))?,
+                _ => write!(out, "\\{b:03}")?,
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Lowercase presentation form, as [`Name::write_to`].
@@ -741,6 +796,74 @@ impl<'a> Iterator for TcpMessages<'a> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The label walk's answer, to hold the pointer-free fast paths to.
+    fn by_labels(n: &Name<'_>) -> String {
+        let mut s = String::new();
+        for (i, label) in n.labels().enumerate() {
+            if i > 0 {
+                s.push('.');
+            }
+            for &b in label {
+                match b {
+                    b'.' | b'\\' => {
+                        s.push('\\');
+                        s.push(char::from(b));
+                    }
+                    0x21..=0x7e => s.push(char::from(b.to_ascii_lowercase())),
+                    _ => s.push_str(&format!("\\{b:03}")),
+                }
+            }
+        }
+        s
+    }
+
+    fn same_by_labels(a: &Name<'_>, b: &Name<'_>) -> bool {
+        let (x, y): (Vec<_>, Vec<_>) = (a.labels().collect(), b.labels().collect());
+        x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| p.eq_ignore_ascii_case(q))
+    }
+
+    proptest! {
+        /// Names in place, behind pointers and partly compressed: writing
+        /// and comparing them give what walking their labels gives.
+        #[test]
+        fn fast_name_paths_agree_with_the_label_walk(
+            labels in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..6), 0..5),
+            upper in any::<bool>(),
+            split in 0usize..5,
+        ) {
+            let mut msg = vec![0u8; HEADER_LEN];
+            let put = |msg: &mut Vec<u8>, ls: &[Vec<u8>], ptr: Option<usize>| -> usize {
+                let at = msg.len();
+                for l in ls {
+                    msg.push(l.len() as u8);
+                    msg.extend_from_slice(l);
+                }
+                match ptr {
+                    Some(p) => msg.extend_from_slice(&(0xc000 | p as u16).to_be_bytes()),
+                    None => msg.push(0),
+                }
+                at
+            };
+            let flat = put(&mut msg, &labels, None);
+            let shout: Vec<Vec<u8>> = labels.iter().map(|l| if upper { l.to_ascii_uppercase() } else { l.clone() }).collect();
+            let flat2 = put(&mut msg, &shout, None);
+            let ptr = put(&mut msg, &[], Some(flat));
+            let k = split.min(labels.len());
+            let tail = put(&mut msg, &labels[k..], None);
+            let mixed = put(&mut msg, &shout[..k], Some(tail));
+            let names: Vec<Name<'_>> = [flat, flat2, ptr, mixed]
+                .iter()
+                .map(|&at| Name::read(&msg, at).unwrap().0)
+                .collect();
+            for a in &names {
+                prop_assert_eq!(a.to_string_lower(), by_labels(a));
+                for b in &names {
+                    prop_assert_eq!(a.same_as(b), same_by_labels(a, b));
+                }
+            }
+        }
+    }
 
     /// Builds messages byte by byte.
     struct B(Vec<u8>);
