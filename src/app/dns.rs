@@ -8,7 +8,7 @@
 use super::{AppLayer, PendingDns, MAX_CACHE_CLIENTS, MAX_CACHE_PER_CLIENT, MAX_PENDING_DNS};
 use crate::capture::Nanos;
 use crate::decode::Mac;
-use crate::device::facts::{push_evidence, source};
+use crate::device::facts::{insert_sorted, push_evidence, source};
 use crate::device::names;
 use crate::device::Fast;
 use crate::device::Inventory;
@@ -110,9 +110,7 @@ pub(super) fn on_message(
             if new {
                 q.queries += 1;
             }
-            if !q.servers.contains(&server) && q.servers.len() < 4 {
-                q.servers.push(server);
-            }
+            insert_sorted(&mut q.servers, server, 4);
             push_evidence(&mut q.evidence, frame);
         }
         app.count(proto, ok);
@@ -182,9 +180,7 @@ pub(super) fn on_message(
             q.queries = q.queries.max(q.answered);
         }
         for a in addresses.iter().flatten() {
-            if !q.addresses.contains(a) && q.addresses.len() < MAX_ADDRESSES {
-                q.addresses.push(*a);
-            }
+            insert_sorted(&mut q.addresses, *a, MAX_ADDRESSES);
         }
         if h.rcode != 0 {
             push_evidence(&mut q.evidence, frame);

@@ -366,6 +366,35 @@ impl<R: Read> FileReader<R> {
         else {
             return Ok(None);
         };
+        // The common case first: the whole record is buffered, no longer
+        // than the snap length and the cap. Everything else (refills, odd
+        // lengths, the problems they raise) takes the careful path below.
+        if let Some(h) = self.avail().first_chunk::<16>() {
+            let word = |i: usize| {
+                let b = [h[i], h[i + 1], h[i + 2], h[i + 3]];
+                if be {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }
+            };
+            let caplen = word(8);
+            let total = 16 + caplen as usize;
+            if caplen <= MAX_FRAME
+                && (snaplen == 0 || caplen <= snaplen)
+                && self.end - self.start >= total
+            {
+                let (secs, frac) = (word(0) as i64, word(4) as i64);
+                return Ok(Some(Pending {
+                    ts: secs * 1_000_000_000 + if nanos { frac } else { frac * 1000 },
+                    link,
+                    data_at: 16,
+                    caplen: caplen as usize,
+                    orig_len: word(12).max(caplen),
+                    total,
+                }));
+            }
+        }
         if !self.fill(16).map_err(|e| self.io_fail(e))? {
             if self.end > self.start {
                 return Err(self.cut_off("a record header", 16));

@@ -136,7 +136,8 @@ pub struct DnsQuestion {
     /// Of those, the ones answered after all, later (their rcodes are in
     /// `rcodes`).
     pub late: u32,
-    /// Addresses the answers gave.
+    /// Addresses the answers gave, and the servers asked, each in address
+    /// order.
     pub addresses: smallvec::SmallVec<[IpAddr; 4]>,
     pub servers: smallvec::SmallVec<[IpAddr; 2]>,
     #[serde(serialize_with = "crate::report::ser_time")]
@@ -407,6 +408,20 @@ impl Facts {
     }
 }
 
+/// Adds `x` to a sorted list of at most `cap` unless it is there: a set
+/// whose order does not depend on the order things were seen in (shards
+/// merge to what one engine lists).
+pub fn insert_sorted<A: smallvec::Array>(list: &mut smallvec::SmallVec<A>, x: A::Item, cap: usize)
+where
+    A::Item: Ord,
+{
+    if let Err(at) = list.binary_search(&x) {
+        if list.len() < cap {
+            list.insert(at, x);
+        }
+    }
+}
+
 /// Adds `frame` to an evidence list unless it is full.
 pub fn push_evidence(list: &mut Evidence, frame: FrameRef) {
     if list.len() < MAX_EVIDENCE && !list.contains(&frame) {
@@ -468,8 +483,12 @@ impl DnsQuestion {
         self.rcodes.merge(&o.rcodes);
         self.unanswered += o.unanswered;
         self.late += o.late;
-        union(&mut self.addresses, o.addresses, 16);
-        union(&mut self.servers, o.servers, 4);
+        for a in o.addresses {
+            insert_sorted(&mut self.addresses, a, 16);
+        }
+        for s in o.servers {
+            insert_sorted(&mut self.servers, s, 4);
+        }
         self.first_seen = self.first_seen.min(o.first_seen);
         self.last_seen = self.last_seen.max(o.last_seen);
         join_evidence(&mut self.evidence, o.evidence);

@@ -46,6 +46,9 @@ pub const MAX_DESTINATIONS: usize = 4096;
 /// Distinct public source addresses from one MAC beyond which it is a
 /// router forwarding other hosts' traffic.
 pub const GATEWAY_PUBLIC_IPS: usize = 3;
+/// Public source addresses kept per MAC: enough to tell a router (at
+/// least [`GATEWAY_PUBLIC_IPS`]) from a device with a public address.
+pub const MAX_PUBLIC_IPS: usize = 8;
 
 /// How a device is named in the report: its MAC, or its IP without one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,8 +101,9 @@ pub struct MacObservation {
     pub first_frame: FrameRef,
     pub frames_sent: u64,
     pub bytes_sent: u64,
-    /// Source addresses it used, with frame counts (capped).
-    pub src_ips: Vec<(IpAddr, u64)>,
+    /// Source addresses it used, with frame counts and the time and frame
+    /// each was first seen (capped: the first [`MAX_IPS_PER_MAC`]).
+    pub src_ips: Vec<(IpAddr, u64, (Nanos, FrameRef))>,
     pub src_ips_dropped: u64,
     /// Frames sent that carried no IP (ARP, EAPOL, LLDP, ...).
     pub link_frames: u64,
@@ -143,13 +147,51 @@ impl MacObservation {
         }
     }
 
-    fn note_ip(&mut self, ip: IpAddr) {
-        if let Some(e) = self.src_ips.iter_mut().find(|(a, _)| *a == ip) {
-            e.1 += 1;
-        } else if self.src_ips.len() < MAX_IPS_PER_MAC {
-            self.src_ips.push((ip, 1));
-        } else {
-            self.src_ips_dropped += 1;
+    fn note_ip(&mut self, ip: IpAddr, first: (Nanos, FrameRef)) {
+        self.add_ip(ip, 1, first);
+    }
+
+    /// A router: it sent from [`GATEWAY_PUBLIC_IPS`] public addresses or
+    /// more, so most of its source addresses are the hosts it relays.
+    fn relays(&self) -> bool {
+        self.src_ips
+            .iter()
+            .filter(|s| !is_local_scope(&s.0))
+            .count()
+            >= GATEWAY_PUBLIC_IPS
+    }
+
+    /// Counts `n` frames from `ip`. Past [`MAX_PUBLIC_IPS`] public source
+    /// addresses the MAC is a router relaying the internet's hosts (see
+    /// [`Inventory::own_ips`]): further ones are theirs, not its own, and
+    /// are neither kept nor counted as lost. Which ones came first then
+    /// does not matter, so shards that each saw some of them agree.
+    ///
+    /// Past [`MAX_IPS_PER_MAC`] a router's further addresses are likewise
+    /// not counted as lost, and shards keep the earliest addresses: each
+    /// address among the first of the whole capture is among the first its
+    /// own shard saw, so the merge ([`MacObservation::merge`]) keeps the
+    /// same ones one engine keeps.
+    fn add_ip(&mut self, ip: IpAddr, n: u64, first: (Nanos, FrameRef)) {
+        if let Some(e) = self.src_ips.iter_mut().find(|s| s.0 == ip) {
+            e.1 += n;
+            e.2 = e.2.min(first);
+            return;
+        }
+        if !is_local_scope(&ip) {
+            let public = self
+                .src_ips
+                .iter()
+                .filter(|s| !is_local_scope(&s.0))
+                .count();
+            if public >= MAX_PUBLIC_IPS {
+                return;
+            }
+        }
+        if self.src_ips.len() < MAX_IPS_PER_MAC {
+            self.src_ips.push((ip, n, first));
+        } else if !self.relays() {
+            self.src_ips_dropped += n;
         }
     }
 }
@@ -268,7 +310,7 @@ impl Inventory {
                 o.bytes_sent += wire_len as u64;
                 match src_ip {
                     Some(ip) if crate::flow::is_unspecified(&ip) => o.unspecified_frames += 1,
-                    Some(ip) if !is_non_host(&ip) => o.note_ip(ip),
+                    Some(ip) if !is_non_host(&ip) => o.note_ip(ip, (ts, frame)),
                     Some(_) => {}
                     None => o.link_frames += 1,
                 }
@@ -292,7 +334,7 @@ impl Inventory {
                     o.last_ts = ts;
                     o.frames_sent += 1;
                     o.bytes_sent += wire_len as u64;
-                    o.note_ip(ip);
+                    o.note_ip(ip, (ts, frame));
                 }
             }
         }
@@ -328,14 +370,14 @@ impl Inventory {
         let public: Vec<&IpAddr> = obs
             .src_ips
             .iter()
-            .map(|(ip, _)| ip)
+            .map(|s| &s.0)
             .filter(|ip| !self.is_local(ip))
             .collect();
         let gateway = public.len() >= GATEWAY_PUBLIC_IPS;
         let mut ips: Vec<IpAddr> = obs
             .src_ips
             .iter()
-            .map(|(ip, _)| *ip)
+            .map(|s| s.0)
             .filter(|ip| self.is_local(ip) || (!gateway && !self.remote_peers.contains_key(ip)))
             .collect();
         ips.sort();
@@ -499,14 +541,12 @@ impl MacObservation {
         self.last_ts = self.last_ts.max(o.last_ts);
         self.frames_sent += o.frames_sent;
         self.bytes_sent += o.bytes_sent;
-        for (ip, n) in o.src_ips {
-            if let Some(e) = self.src_ips.iter_mut().find(|(a, _)| *a == ip) {
-                e.1 += n;
-            } else if self.src_ips.len() < MAX_IPS_PER_MAC {
-                self.src_ips.push((ip, n));
-            } else {
-                self.src_ips_dropped += n;
-            }
+        // Both lists, earliest first, through the same caps.
+        let mut all = std::mem::take(&mut self.src_ips);
+        all.extend(o.src_ips);
+        all.sort_by_key(|s| s.2);
+        for (ip, n, first) in all {
+            self.add_ip(ip, n, first);
         }
         self.src_ips_dropped += o.src_ips_dropped;
         self.link_frames += o.link_frames;
