@@ -31,7 +31,7 @@ for t in "${targets[@]}"; do
     seed "$t"
     echo "== $t (${secs}s)"
     cargo fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
-        | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ *DONE|==[0-9]+== ERROR|SUMMARY)" || true
+        | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+[[:space:]]+DONE|==[0-9]+== ERROR|SUMMARY)" || true
     if [ -n "$(ls -A "artifacts/$t" 2>/dev/null)" ]; then
         echo "$t: crash inputs in fuzz/artifacts/$t" >&2
         exit 1

@@ -246,6 +246,9 @@ pub fn build_owned(
 ) -> (Report, Engine) {
     let mut taken: HashMap<DeviceKey, Facts> = HashMap::new();
     let dropped = dropped(&engine.inventory, &engine.app);
+    // What only the packets needed goes first: the report reuses it.
+    engine.flows.release();
+    engine.app.release();
     // Only from devices (whether a MAC is one depends on its facts, so
     // decide before taking them).
     let devices: Vec<_> = (engine.inventory.macs.iter())

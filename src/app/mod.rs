@@ -218,6 +218,19 @@ impl AppLayer {
         );
     }
 
+    /// Gives back what only the packets needed (the DNS cache, pending
+    /// transactions, beacons seen): after [`AppLayer::finish`], before the
+    /// report is built.
+    pub fn release(&mut self) {
+        self.cache = Default::default();
+        self.pending_dns = Default::default();
+        self.timed_out_dns = Default::default();
+        self.bss = Default::default();
+        self.dhcp_waiting = Default::default();
+        self.scratch = String::new();
+        self.tls_scratch = Vec::new();
+    }
+
     /// The capture ended at `end`: what waited past its timeout failed;
     /// what could still have been answered is left out.
     pub fn finish(&mut self, end: Nanos, inv: &mut Inventory) {

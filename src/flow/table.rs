@@ -248,6 +248,16 @@ impl FlowTable {
         }
     }
 
+    /// Gives the memory of an empty table back (after [`FlowTable::drain`]):
+    /// the report is built next, and can reuse it.
+    pub fn release(&mut self) {
+        if self.index.is_empty() {
+            self.index = HashMap::default();
+            self.slots = Vec::new();
+            self.free = Vec::new();
+        }
+    }
+
     /// Ends every flow still in the table (the capture is over).
     pub fn drain(&mut self, sink: &mut impl FlowSink) {
         for class in 0..CLASSES {
