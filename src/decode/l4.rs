@@ -2,8 +2,6 @@
 //! each field, so a segment cut by the snap length still yields its ports,
 //! flags and sequence numbers.
 
-use crate::proto::cursor::Cursor;
-use etherparse::{LaxNetSlice, LaxSlicedPacket};
 use std::net::IpAddr;
 
 pub const TCP_FIN: u8 = 0x01;
@@ -91,32 +89,38 @@ pub enum L4 {
 /// Decodes the L4 header of `proto` at the start of `data`, returning the
 /// header, the payload behind it (empty where the header was cut), and how
 /// many header bytes the capture cut off.
+#[inline]
 pub fn decode(proto: u8, data: &[u8], v6: bool) -> (L4, &[u8], usize) {
-    let mut c = Cursor::new(data);
     match proto {
         PROTO_TCP => {
-            let (Ok(sport), Ok(dport), Ok(seq), Ok(ack), Ok(off), Ok(flags)) =
-                (c.u16(), c.u16(), c.u32(), c.u32(), c.u8(), c.u8())
-            else {
+            // Ports, numbers, header length and flags: the first 14 bytes.
+            let Some(h) = data.first_chunk::<14>() else {
                 return (L4::None, &[], 0);
             };
-            let hdr = (((off >> 4) as usize) * 4).max(20);
+            let hdr = (usize::from(h[12] >> 4) * 4).max(20);
             let payload = data.get(hdr..).unwrap_or(&[]);
             let short = hdr.saturating_sub(data.len());
             let tcp = Tcp {
-                sport,
-                dport,
-                seq,
-                ack,
-                flags,
+                sport: u16::from_be_bytes([h[0], h[1]]),
+                dport: u16::from_be_bytes([h[2], h[3]]),
+                seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+                ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
+                flags: h[13],
             };
             (L4::Tcp(tcp), payload, short)
         }
         PROTO_UDP => {
-            let (Ok(sport), Ok(dport)) = (c.u16(), c.u16()) else {
+            let Some(ports) = data.first_chunk::<4>() else {
                 return (L4::None, &[], 0);
             };
-            let len = c.u16().map(|l| l as usize).unwrap_or(0);
+            let sport = u16::from_be_bytes([ports[0], ports[1]]);
+            let dport = u16::from_be_bytes([ports[2], ports[3]]);
+            // The UDP length bounds the payload where it is sane; a cut
+            // datagram keeps what was captured.
+            let len = match data.get(4..6) {
+                Some(&[a, b]) => usize::from(u16::from_be_bytes([a, b])),
+                _ => 0,
+            };
             let end = if len >= 8 {
                 len.min(data.len())
             } else {
@@ -130,7 +134,7 @@ pub fn decode(proto: u8, data: &[u8], v6: bool) -> (L4, &[u8], usize) {
             )
         }
         PROTO_ICMP | PROTO_ICMPV6 => {
-            let (Ok(kind), Ok(code)) = (c.u8(), c.u8()) else {
+            let Some(&[kind, code]) = data.first_chunk::<2>() else {
                 return (L4::None, &[], 0);
             };
             let v6 = proto == PROTO_ICMPV6 || v6;
@@ -139,12 +143,12 @@ pub fn decode(proto: u8, data: &[u8], v6: bool) -> (L4, &[u8], usize) {
             } else {
                 matches!(kind, 3 | 4 | 5 | 11 | 12)
             };
-            let quoted = if is_error {
-                data.get(8..).and_then(quoted)
+            let payload = data.get(8..).unwrap_or(&[]);
+            let quoted = if is_error && data.len() >= 8 {
+                quoted(payload)
             } else {
                 None
             };
-            let payload = data.get(8..).unwrap_or(&[]);
             (
                 L4::Icmp(Icmp {
                     v6,
@@ -163,39 +167,21 @@ pub fn decode(proto: u8, data: &[u8], v6: bool) -> (L4, &[u8], usize) {
 /// The datagram quoted inside an ICMP error: its addresses, protocol and,
 /// where the quote holds them, its ports.
 fn quoted(data: &[u8]) -> Option<Quoted> {
-    let sliced = LaxSlicedPacket::from_ip(data).ok()?;
-    let (src, dst, proto, payload) = match &sliced.net {
-        Some(LaxNetSlice::Ipv4(v4)) => {
-            let h = v4.header();
-            let pl = v4.payload();
-            (
-                IpAddr::V4(h.source_addr()),
-                IpAddr::V4(h.destination_addr()),
-                pl.ip_number.0,
-                pl.payload,
-            )
+    let s = super::net::ip(data)?;
+    let (sport, dport) = match s.ip.proto {
+        PROTO_TCP | PROTO_UDP => {
+            let port = |at: usize| match s.payload.get(at..at + 2) {
+                Some(&[a, b]) => u16::from_be_bytes([a, b]),
+                _ => 0,
+            };
+            (port(0), port(2))
         }
-        Some(LaxNetSlice::Ipv6(v6)) => {
-            let h = v6.header();
-            let pl = v6.payload();
-            (
-                IpAddr::V6(h.source_addr()),
-                IpAddr::V6(h.destination_addr()),
-                pl.ip_number.0,
-                pl.payload,
-            )
-        }
-        _ => return None,
-    };
-    let mut c = Cursor::new(payload);
-    let (sport, dport) = match proto {
-        PROTO_TCP | PROTO_UDP => (c.u16().unwrap_or(0), c.u16().unwrap_or(0)),
         _ => (0, 0),
     };
     Some(Quoted {
-        src,
-        dst,
-        proto,
+        src: s.ip.src,
+        dst: s.ip.dst,
+        proto: s.ip.proto,
         sport,
         dport,
     })
