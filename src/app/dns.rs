@@ -260,6 +260,15 @@ fn cache_insert(
     }
 }
 
+/// Forgets every cached answer that expired before `now`, and clients left
+/// with none.
+pub(super) fn purge_expired(cache: &mut Cache, now: Nanos) {
+    cache.retain(|_, c| {
+        c.names.retain(|_, (_, exp)| *exp >= now);
+        !c.names.is_empty()
+    });
+}
+
 /// Queries sent before `before` and not answered are unanswered; they are
 /// remembered a while for a late answer.
 pub(super) fn expire(app: &mut AppLayer, before: Nanos, inv: &mut Inventory) {

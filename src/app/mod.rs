@@ -102,6 +102,8 @@ pub const DNS_LATE_WINDOW: Nanos = 600_000_000_000;
 /// How long a DHCP transaction may wait.
 pub const DHCP_TIMEOUT: Nanos = 10_000_000_000;
 const SWEEP_EVERY: Nanos = 1_000_000_000;
+/// How often expired DNS cache entries are forgotten (capture time).
+const CACHE_PURGE_EVERY: Nanos = 10_000_000_000;
 
 /// App-layer state shared across flows.
 #[derive(Debug, Default)]
@@ -129,6 +131,7 @@ pub struct AppLayer {
     scratch: String,
     tls_scratch: Vec<u8>,
     next_sweep: Nanos,
+    next_cache_purge: Nanos,
 }
 
 impl AppLayer {
@@ -210,6 +213,14 @@ impl AppLayer {
 
     /// Times out DNS queries and DHCP transactions older than their timeout.
     fn sweep(&mut self, now: Nanos, inv: &mut Inventory) {
+        if now >= self.next_cache_purge {
+            // Expired answers name nothing any more: forget them every
+            // 10 s of capture time instead of holding them until a
+            // client's cache fills (most of the memory a site mix's DNS
+            // cache held was expired).
+            dns::purge_expired(&mut self.cache, now);
+            self.next_cache_purge = now.saturating_add(CACHE_PURGE_EVERY);
+        }
         dns::expire(self, now.saturating_sub(DNS_TIMEOUT), inv);
         dhcp::expire(
             &mut self.dhcp_waiting,

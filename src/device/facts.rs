@@ -19,8 +19,9 @@ pub const MAX_SESSIONS: usize = 64;
 pub const MAX_NTP_SERVERS: usize = 32;
 const MAX_EVIDENCE: usize = 4;
 
-/// Frames that show a fact: at most [`MAX_EVIDENCE`], held in place.
-pub type Evidence = smallvec::SmallVec<[FrameRef; MAX_EVIDENCE]>;
+/// Frames that show a fact: at most [`MAX_EVIDENCE`]; the first two held
+/// in place (most facts have one or two), the rest in one heap block.
+pub type Evidence = smallvec::SmallVec<[FrameRef; 2]>;
 
 /// Responses by rcode name, counted in place: a map per question cost a
 /// heap node for each of the 55,000 questions of the site mix. Index
@@ -146,8 +147,6 @@ pub struct DnsQuestion {
     pub last_seen: Nanos,
     #[serde(skip)]
     pub evidence: Evidence,
-    #[serde(skip)]
-    pub hash: u64,
 }
 
 /// The device's DHCP conversation.
@@ -366,7 +365,6 @@ impl Facts {
         let made = || DnsQuestion {
             first_seen: ts,
             last_seen: ts,
-            hash,
             ..Default::default()
         };
         match self
