@@ -160,7 +160,7 @@ pub struct DeviceReport {
     pub vlans: Vec<u16>,
     /// Where each name came from: dns, mdns, sni, quic, http, mqtt.
     pub name_sources: BTreeMap<String, Vec<&'static str>>,
-    pub dns: BTreeMap<String, DnsQuestion>,
+    pub dns: BTreeMap<String, Box<DnsQuestion>>,
     pub dhcp: Option<DhcpFacts>,
     pub ntp: BTreeMap<IpAddr, NtpServer>,
     pub tls: Vec<TlsSession>,

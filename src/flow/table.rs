@@ -83,7 +83,9 @@ pub struct Placed {
 
 impl FlowTable {
     pub fn new(cfg: FlowConfig) -> Self {
-        let cap = cfg.max_flows.min(1 << 16);
+        // Grown as flows come: a table made for 65,536 flows held memory
+        // a site of a few thousand never used.
+        let cap = cfg.max_flows.min(1 << 12);
         FlowTable {
             cfg,
             index: HashMap::with_capacity_and_hasher(cap, Default::default()),
