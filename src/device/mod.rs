@@ -105,6 +105,8 @@ pub struct MacObservation {
     /// each was first seen (capped: the first [`MAX_IPS_PER_MAC`]).
     pub src_ips: Vec<(IpAddr, u64, (Nanos, FrameRef))>,
     pub src_ips_dropped: u64,
+    /// How many of `src_ips` are public (not local scope).
+    public_ips: u8,
     /// Frames sent that carried no IP (ARP, EAPOL, LLDP, ...).
     pub link_frames: u64,
     /// IP frames sent from the unspecified address (DHCP before a lease).
@@ -154,11 +156,7 @@ impl MacObservation {
     /// A router: it sent from [`GATEWAY_PUBLIC_IPS`] public addresses or
     /// more, so most of its source addresses are the hosts it relays.
     fn relays(&self) -> bool {
-        self.src_ips
-            .iter()
-            .filter(|s| !is_local_scope(&s.0))
-            .count()
-            >= GATEWAY_PUBLIC_IPS
+        usize::from(self.public_ips) >= GATEWAY_PUBLIC_IPS
     }
 
     /// Counts `n` frames from `ip`. Past [`MAX_PUBLIC_IPS`] public source
@@ -178,18 +176,13 @@ impl MacObservation {
             e.2 = e.2.min(first);
             return;
         }
-        if !is_local_scope(&ip) {
-            let public = self
-                .src_ips
-                .iter()
-                .filter(|s| !is_local_scope(&s.0))
-                .count();
-            if public >= MAX_PUBLIC_IPS {
-                return;
-            }
+        let public = !is_local_scope(&ip);
+        if public && usize::from(self.public_ips) >= MAX_PUBLIC_IPS {
+            return;
         }
         if self.src_ips.len() < MAX_IPS_PER_MAC {
             self.src_ips.push((ip, n, first));
+            self.public_ips += u8::from(public);
         } else if !self.relays() {
             self.src_ips_dropped += n;
         }
@@ -543,6 +536,7 @@ impl MacObservation {
         self.bytes_sent += o.bytes_sent;
         // Both lists, earliest first, through the same caps.
         let mut all = std::mem::take(&mut self.src_ips);
+        self.public_ips = 0;
         all.extend(o.src_ips);
         all.sort_by_key(|s| s.2);
         for (ip, n, first) in all {
