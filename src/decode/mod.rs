@@ -34,8 +34,17 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// A MAC address.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Mac(pub [u8; 6]);
+
+/// One word per address (the derived impl wrote the length and the six
+/// bytes apart: every frame looks up two MACs).
+impl std::hash::Hash for Mac {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let m = self.0;
+        h.write_u64(u64::from_le_bytes([m[0], m[1], m[2], m[3], m[4], m[5], 0, 0]));
+    }
+}
 
 impl Mac {
     pub fn is_multicast(&self) -> bool {

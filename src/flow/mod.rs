@@ -56,11 +56,34 @@ impl Endpoint {
 }
 
 /// The canonical 5-tuple: `lo` sorts before `hi`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowKey {
     pub lo: Endpoint,
     pub hi: Endpoint,
     pub proto: u8,
+}
+
+/// Hashed as five words (the derived impl wrote each array with its
+/// length and each field apart: every packet hashes one key).
+impl std::hash::Hash for FlowKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let words = |a: &[u8; 16]| {
+            let (x, y) = a.split_at(8);
+            (
+                u64::from_ne_bytes(x.try_into().unwrap_or_default()),
+                u64::from_ne_bytes(y.try_into().unwrap_or_default()),
+            )
+        };
+        let (a, b) = words(&self.lo.addr);
+        let (c, d) = words(&self.hi.addr);
+        h.write_u64(a);
+        h.write_u64(b);
+        h.write_u64(c);
+        h.write_u64(d);
+        h.write_u64(
+            u64::from(self.lo.port) << 24 | u64::from(self.hi.port) << 8 | u64::from(self.proto),
+        );
+    }
 }
 
 impl FlowKey {
