@@ -558,6 +558,44 @@ fn add_inbound(inv: &Inventory, devices: &mut [DeviceReport]) {
 
 /// RFC 3339 in UTC with microseconds, e.g. `2026-03-01T10:00:00.000000Z`.
 pub fn format_time(ns: Nanos) -> String {
+    let mut buf = [0u8; 27];
+    match time_in(ns, &mut buf) {
+        Some(s) => s.to_string(),
+        None => format_time_slow(ns),
+    }
+}
+
+/// [`format_time`] written into `buf` without formatting machinery (the
+/// JSON report writes two times per DNS question: 110,000 on the site
+/// mix). `None` for years outside 0000..=9999.
+fn time_in(ns: Nanos, buf: &mut [u8; 27]) -> Option<&str> {
+    let secs = ns.div_euclid(1_000_000_000);
+    let micros = ns.rem_euclid(1_000_000_000) / 1000;
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let mut put = |at: usize, width: usize, mut v: i64| {
+        for i in (0..width).rev() {
+            buf[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, i64::from(m));
+    put(8, 2, i64::from(d));
+    put(11, 2, rem / 3600);
+    put(14, 2, rem % 3600 / 60);
+    put(17, 2, rem % 60);
+    put(20, 6, micros);
+    for (at, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.'), (26, b'Z')] {
+        buf[at] = c;
+    }
+    std::str::from_utf8(buf).ok()
+}
+
+fn format_time_slow(ns: Nanos) -> String {
     let secs = ns.div_euclid(1_000_000_000);
     let micros = ns.rem_euclid(1_000_000_000) / 1000;
     let days = secs.div_euclid(86_400);
@@ -587,7 +625,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 pub fn ser_time<S: Serializer>(ns: &Nanos, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_time(*ns))
+    let mut buf = [0u8; 27];
+    match time_in(*ns, &mut buf) {
+        Some(t) => s.serialize_str(t),
+        None => s.serialize_str(&format_time_slow(*ns)),
+    }
 }
 
 pub fn ser_opt_time<S: Serializer>(ns: &Option<Nanos>, s: S) -> Result<S::Ok, S::Error> {
@@ -600,6 +642,21 @@ pub fn ser_opt_time<S: Serializer>(ns: &Option<Nanos>, s: S) -> Result<S::Ok, S:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The hand-written time equals the formatted one, from before
+        /// 1970 to past 9999 (where the formatted one is used).
+        #[test]
+        fn times_written_by_hand_equal_formatted_ones(ns in -80_000_000_000_000_000i64..300_000_000_000_000_000i64) {
+            proptest::prop_assert_eq!(format_time(ns), format_time_slow(ns));
+        }
+    }
+
+    #[test]
+    fn a_known_time() {
+        assert_eq!(format_time(1_767_225_600_123_456_789), "2026-01-01T00:00:00.123456Z");
+        assert_eq!(format_time(-1), "1969-12-31T23:59:59.999999Z");
+    }
 
     fn dest(proto: &'static str, ip: &str, port: u16) -> DestinationReport {
         DestinationReport {

@@ -95,7 +95,8 @@ pub(crate) fn human_bytes(n: u64) -> String {
 
 /// How attempts to a destination went, in words.
 pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
-    let mut parts = Vec::new();
+    use std::fmt::Write as _;
+    let mut out = String::new();
     for (n, w) in [
         (o.ok, "ok"),
         (o.no_answer, "no answer"),
@@ -106,10 +107,13 @@ pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
         (o.unknown, "mid-stream"),
     ] {
         if n > 0 {
-            parts.push(format!("{n} {w}"));
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{n} {w}");
         }
     }
-    parts.join(", ")
+    out
 }
 
 /// A device's names with where each came from: `api.example.net (dns+sni)`.
