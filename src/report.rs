@@ -589,7 +589,15 @@ fn time_in(ns: Nanos, buf: &mut [u8; 27]) -> Option<&str> {
     put(14, 2, rem % 3600 / 60);
     put(17, 2, rem % 60);
     put(20, 6, micros);
-    for (at, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.'), (26, b'Z')] {
+    for (at, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (26, b'Z'),
+    ] {
         buf[at] = c;
     }
     std::str::from_utf8(buf).ok()
@@ -654,7 +662,10 @@ mod tests {
 
     #[test]
     fn a_known_time() {
-        assert_eq!(format_time(1_767_225_600_123_456_789), "2026-01-01T00:00:00.123456Z");
+        assert_eq!(
+            format_time(1_767_225_600_123_456_789),
+            "2026-01-01T00:00:00.123456Z"
+        );
         assert_eq!(format_time(-1), "1969-12-31T23:59:59.999999Z");
     }
 

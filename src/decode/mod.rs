@@ -42,7 +42,9 @@ pub struct Mac(pub [u8; 6]);
 impl std::hash::Hash for Mac {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         let m = self.0;
-        h.write_u64(u64::from_le_bytes([m[0], m[1], m[2], m[3], m[4], m[5], 0, 0]));
+        h.write_u64(u64::from_le_bytes([
+            m[0], m[1], m[2], m[3], m[4], m[5], 0, 0,
+        ]));
     }
 }
 
