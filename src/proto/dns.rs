@@ -544,25 +544,10 @@ impl<'a> Name<'a> {
     }
 
     fn write_lower<W: fmt::Write>(&self, out: &mut W) -> fmt::Result {
-        if let Some(wire) = self.flat() {
-            return write_wire_lower(wire, out);
+        match self.flat() {
+            Some(wire) => write_labels(wire_labels(wire), out),
+            None => write_labels(self.labels(), out),
         }
-        for (i, label) in self.labels().enumerate() {
-            if i > 0 {
-                out.write_char('.')?;
-            }
-            for &b in label {
-                match b {
-                    b'.' | b'\\' => {
-                        out.write_char('\\')?;
-                        out.write_char(char::from(b))?;
-                    }
-                    0x21..=0x7e => out.write_char(char::from(b.to_ascii_lowercase()))?,
-                    _ => write!(out, "\\{b:03}")?,
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Compares with a dotted name (trailing dot optional, `""` or `"."` for
@@ -608,21 +593,28 @@ impl<'a> Name<'a> {
     }
 }
 
-/// Writes a pointer-free wire name (see [`Name::flat`]) as
-/// [`Name::write_to`] does, label by label.
-fn write_wire_lower<W: fmt::Write>(wire: &[u8], out: &mut W) -> fmt::Result {
+/// The labels of a pointer-free wire name (see [`Name::flat`]), read
+/// without the pointer-aware walk.
+fn wire_labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut at = 0;
-    let mut first = true;
-    while let Some(&len) = wire.get(at) {
-        if len == 0 {
-            break;
-        }
-        let label = wire.get(at + 1..at + 1 + usize::from(len)).unwrap_or(&[]);
-        at += 1 + usize::from(len);
-        if !first {
+    std::iter::from_fn(move || {
+        let len = usize::from(*wire.get(at)?);
+        let label = wire.get(at + 1..at + 1 + len).filter(|_| len > 0)?;
+        at += 1 + len;
+        Some(label)
+    })
+}
+
+/// Labels in presentation form: lowercase, dot-separated, `.` and `\`
+/// escaped, other bytes outside printable ASCII as `\DDD`.
+fn write_labels<'x, W: fmt::Write>(
+    labels: impl Iterator<Item = &'x [u8]>,
+    out: &mut W,
+) -> fmt::Result {
+    for (i, label) in labels.enumerate() {
+        if i > 0 {
             out.write_char('.')?;
         }
-        first = false;
         for &b in label {
             match b {
                 b'.' | b'\\' => {
