@@ -139,6 +139,10 @@ pub struct AnalyzeArgs {
     /// hash to it; the report is the same with any number. 0: one per core.
     #[arg(long, value_name = "N", default_value = "1")]
     pub workers: usize,
+    /// Flows held at once (the largest table; 368 bytes a flow): the
+    /// oldest idle flow is evicted past it, and counted.
+    #[arg(long, value_name = "N", default_value_t = crate::flow::FlowConfig::default().max_flows, value_parser = parse_max_flows)]
+    pub max_flows: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +166,14 @@ pub struct TuiArgs {
     /// Site settings: values the profiles leave to the site (TOML).
     #[arg(long, value_name = "FILE")]
     pub site: Option<PathBuf>,
+}
+
+/// A flow table size: 1 to 16,777,216.
+pub fn parse_max_flows(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1 << 24).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a flow count from 1 to 16777216")),
+    }
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

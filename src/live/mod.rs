@@ -67,6 +67,10 @@ pub struct LiveArgs {
     /// only; no copy). Default: one per core.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// Flows held at once per worker (368 bytes a flow): the oldest idle
+    /// flow is evicted past it, and counted.
+    #[arg(long, value_name = "N", default_value_t = crate::flow::FlowConfig::default().max_flows, value_parser = crate::cli::parse_max_flows)]
+    pub max_flows: usize,
     /// Seconds between `stats` events (and finding updates).
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub stats_interval: f64,
@@ -177,6 +181,7 @@ fn build(
     live: LiveSummary,
 ) -> (Report, usize) {
     let open_flows = tallies.iter().map(|t| t.open_flows).sum();
+    // The merged engine's own table stays empty: every flow is in the tallies.
     let engine = Engine::from_tallies(EngineConfig::default(), tallies);
     let mut r = report::build(&engine, files, problems, checks);
     let broadcast = live.interfaces.iter().map(|i| i.broadcast).sum();
@@ -250,7 +255,12 @@ pub fn run(args: LiveArgs, profiles: ProfileSet, site: Site) -> Result<ExitCode,
     signal_hook::flag::register(signal_hook::consts::SIGHUP, hup.clone())
         .map_err(|e| format!("cannot handle signals: {e}"))?;
 
-    let cfg = EngineConfig::default();
+    let cfg = EngineConfig {
+        flow: crate::flow::FlowConfig {
+            max_flows: args.max_flows,
+            ..Default::default()
+        },
+    };
     let (ev_tx, ev_rx) = mpsc::channel::<IfaceEvent>();
     let mut ifaces = Vec::new();
     let mut captures = Vec::new();

@@ -78,3 +78,31 @@ fn never_answered_queries_cap_names_and_questions() {
         3_000 - egresswatch::device::facts::MAX_DNS_QUESTIONS as u64
     );
 }
+
+/// `--max-flows` sets the flow table's size from the command line (the
+/// table is most of a flood's memory); a size of 0 is refused.
+#[test]
+fn max_flows_is_settable_on_the_command_line() {
+    let dir = TempDir::new("flood-max-flows");
+    let syn = flood(&dir, "syn", 5_000);
+    let out = crate::common::bin()
+        .args(["analyze", "--max-flows", "1000", "--format", "json"])
+        .arg(&syn)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["capture"]["flows"]["created"], 5_000);
+    assert_eq!(r["capture"]["flows"]["evicted"], 4_000);
+    let out = crate::common::bin()
+        .args(["analyze", "--max-flows", "0"])
+        .arg(&syn)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-flows"));
+}
