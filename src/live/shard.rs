@@ -264,6 +264,10 @@ struct Rec {
     link: LinkType,
     number: u64,
     ts: Nanos,
+    /// The newest capture time of any frame routed up to this one: the
+    /// worker is told it before the frame, as one engine would have seen
+    /// every frame before it.
+    now: Nanos,
     orig_len: u32,
     at: u32,
     len: u32,
@@ -296,6 +300,11 @@ impl Batch {
     /// Copies the frame in. Returns false (and copies nothing) when it
     /// does not fit; an empty batch takes any frame.
     pub fn push(&mut self, f: &Frame<'_>) -> bool {
+        self.push_at(f, f.ts)
+    }
+
+    /// [`Batch::push`], with the capture time reached so far.
+    pub fn push_at(&mut self, f: &Frame<'_>, now: Nanos) -> bool {
         if !self.recs.is_empty()
             && (self.recs.len() >= BATCH_FRAMES || self.data.len() + f.data.len() > BATCH_BYTES)
         {
@@ -306,6 +315,7 @@ impl Batch {
             link: f.link,
             number: f.number,
             ts: f.ts,
+            now,
             orig_len: f.orig_len,
             at: self.data.len() as u32,
             len: f.data.len() as u32,
@@ -371,7 +381,8 @@ impl Worker {
     }
 
     pub fn batch(&mut self, b: &Batch) {
-        for f in b.frames() {
+        for (r, f) in b.recs.iter().zip(b.frames()) {
+            self.advance(r.now);
             self.engine.process(&f);
         }
         self.advance(b.now);
@@ -454,9 +465,9 @@ impl Router {
     pub fn route(&mut self, f: &Frame<'_>) -> Result<(), Gone> {
         self.now = self.now.max(f.ts);
         let i = shard_of(f, self.workers.len());
-        if !self.open[i].push(f) {
+        if !self.open[i].push_at(f, self.now) {
             self.send(i)?;
-            self.open[i].push(f);
+            self.open[i].push_at(f, self.now);
         }
         Ok(())
     }
