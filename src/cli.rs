@@ -139,10 +139,29 @@ pub struct AnalyzeArgs {
     /// hash to it; the report is the same with any number. 0: one per core.
     #[arg(long, value_name = "N", default_value = "1")]
     pub workers: usize,
-    /// Flows held at once (the largest table; 368 bytes a flow): the
-    /// oldest idle flow is evicted past it, and counted.
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// The engine's limits an admin may set (`analyze` and `live`).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Limits {
+    /// Flows held at once (the largest table; 368 bytes a flow; per worker
+    /// when live): the oldest idle flow is evicted past it, and counted.
     #[arg(long, value_name = "N", default_value_t = crate::flow::FlowConfig::default().max_flows, value_parser = parse_max_flows)]
     pub max_flows: usize,
+}
+
+impl Limits {
+    /// The engine configuration with these limits.
+    pub fn engine(&self) -> crate::engine::EngineConfig {
+        crate::engine::EngineConfig {
+            flow: crate::flow::FlowConfig {
+                max_flows: self.max_flows,
+                ..Default::default()
+            },
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -169,7 +188,7 @@ pub struct TuiArgs {
 }
 
 /// A flow table size: 1 to 16,777,216.
-pub fn parse_max_flows(s: &str) -> Result<usize, String> {
+fn parse_max_flows(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=1 << 24).contains(&n) => Ok(n),
         _ => Err(format!("`{s}` is not a flow count from 1 to 16777216")),

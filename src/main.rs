@@ -203,12 +203,7 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
         filter: args.filter.clone(),
         profiles: Some(profiles),
         site,
-        engine: egresswatch::engine::EngineConfig {
-            flow: egresswatch::flow::FlowConfig {
-                max_flows: args.max_flows,
-                ..Default::default()
-            },
-        },
+        engine: args.limits.engine(),
         workers: match args.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n.min(64),

@@ -67,10 +67,8 @@ pub struct LiveArgs {
     /// only; no copy). Default: one per core.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
-    /// Flows held at once per worker (368 bytes a flow): the oldest idle
-    /// flow is evicted past it, and counted.
-    #[arg(long, value_name = "N", default_value_t = crate::flow::FlowConfig::default().max_flows, value_parser = crate::cli::parse_max_flows)]
-    pub max_flows: usize,
+    #[command(flatten)]
+    pub limits: crate::cli::Limits,
     /// Seconds between `stats` events (and finding updates).
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub stats_interval: f64,
@@ -255,12 +253,7 @@ pub fn run(args: LiveArgs, profiles: ProfileSet, site: Site) -> Result<ExitCode,
     signal_hook::flag::register(signal_hook::consts::SIGHUP, hup.clone())
         .map_err(|e| format!("cannot handle signals: {e}"))?;
 
-    let cfg = EngineConfig {
-        flow: crate::flow::FlowConfig {
-            max_flows: args.max_flows,
-            ..Default::default()
-        },
-    };
+    let cfg = args.limits.engine();
     let (ev_tx, ev_rx) = mpsc::channel::<IfaceEvent>();
     let mut ifaces = Vec::new();
     let mut captures = Vec::new();
