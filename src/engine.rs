@@ -5,7 +5,7 @@
 //! when a new flow, device or name first appears) and reads no clock: the
 //! frame's timestamp is the only time it knows.
 
-use crate::app::{AppLayer, ProtoCount};
+use crate::app::{AppLayer, ProtoCounts};
 use crate::capture::{Frame, Nanos};
 use crate::decode::{self, DecodeError, Fragment, L4};
 use crate::device::Inventory;
@@ -53,7 +53,7 @@ pub struct Tally {
     pub inventory: Inventory,
     pub stats: CaptureStats,
     pub flows: FlowStats,
-    pub app: BTreeMap<&'static str, ProtoCount>,
+    pub app: ProtoCounts,
     pub cache_dropped: u64,
     pub pending_dropped: u64,
     /// Flows still in the table.

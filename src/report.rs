@@ -339,7 +339,7 @@ fn assemble(
             truncated: s.truncated,
             stats: s.clone(),
             flows: engine.flows.stats(),
-            app: engine.app.counts.clone(),
+            app: engine.app.counts.to_map(),
             problems,
             dropped: dropped(inv, &engine.app),
             mirror: crate::check::mirror::assess(&devices, None),

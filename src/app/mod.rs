@@ -81,6 +81,41 @@ pub struct ProtoCount {
     pub malformed: u64,
 }
 
+/// [`ProtoCount`]s by protocol name, in the order first counted: a
+/// handful of protocols, counted once per message, found by a short scan
+/// that compares the name's address before its text (the names are
+/// literals), where an ordered map compared strings at every level.
+#[derive(Debug, Clone, Default)]
+pub struct ProtoCounts(Vec<(&'static str, ProtoCount)>);
+
+impl ProtoCounts {
+    fn entry(&mut self, proto: &'static str) -> &mut ProtoCount {
+        let same = |p: &&'static str| std::ptr::eq(*p, proto) || *p == proto;
+        match self.0.iter().position(|(p, _)| same(p)) {
+            Some(i) => &mut self.0[i].1,
+            None => {
+                self.0.push((proto, ProtoCount::default()));
+                let last = self.0.len() - 1;
+                &mut self.0[last].1
+            }
+        }
+    }
+
+    /// One message of `proto`, malformed unless `ok`.
+    pub fn add(&mut self, proto: &'static str, ok: bool) {
+        let c = self.entry(proto);
+        c.messages += 1;
+        if !ok {
+            c.malformed += 1;
+        }
+    }
+
+    /// The counts by protocol name, for the report.
+    pub fn to_map(&self) -> BTreeMap<&'static str, ProtoCount> {
+        self.0.iter().map(|(p, c)| (*p, *c)).collect()
+    }
+}
+
 /// A DNS query waiting for its response.
 #[derive(Debug, Clone, Copy)]
 struct PendingDns {
@@ -109,7 +144,7 @@ const CACHE_PURGE_EVERY: Nanos = 10_000_000_000;
 #[derive(Debug, Default)]
 pub struct AppLayer {
     /// Per protocol: messages and malformed ones.
-    pub counts: BTreeMap<&'static str, ProtoCount>,
+    pub counts: ProtoCounts,
     /// Per client address: resolved address → (name asked for, expiry).
     cache: dns::Cache,
     pub cache_dropped: u64,
@@ -136,11 +171,7 @@ pub struct AppLayer {
 
 impl AppLayer {
     fn count(&mut self, proto: &'static str, ok: bool) {
-        let c = self.counts.entry(proto).or_default();
-        c.messages += 1;
-        if !ok {
-            c.malformed += 1;
-        }
+        self.counts.add(proto, ok);
     }
 
     /// A new flow: name it from the client's DNS cache.
@@ -192,20 +223,26 @@ impl AppLayer {
     /// Capture time has reached `now`: times out what waited too long, at
     /// most once per second (a payload packet does this; so does a live
     /// shard told the time by the capture thread).
+    #[inline]
     pub fn tick(&mut self, now: Nanos, inv: &mut Inventory) {
         if now >= self.next_sweep {
-            // As of the start of the second, as the flow table sweeps.
-            let second = now - now.rem_euclid(SWEEP_EVERY);
-            self.sweep(second, inv);
-            self.next_sweep = second.saturating_add(SWEEP_EVERY);
+            self.sweep_second(now, inv);
         }
+    }
+
+    #[inline(never)]
+    fn sweep_second(&mut self, now: Nanos, inv: &mut Inventory) {
+        // As of the start of the second, as the flow table sweeps.
+        let second = now - now.rem_euclid(SWEEP_EVERY);
+        self.sweep(second, inv);
+        self.next_sweep = second.saturating_add(SWEEP_EVERY);
     }
 
     /// Adds another app layer's counters to this one's (shards merged into
     /// one report).
-    pub fn add_counts(&mut self, counts: &BTreeMap<&'static str, ProtoCount>) {
-        for (proto, c) in counts {
-            let e = self.counts.entry(proto).or_default();
+    pub fn add_counts(&mut self, counts: &ProtoCounts) {
+        for (proto, c) in &counts.0 {
+            let e = self.counts.entry(proto);
             e.messages += c.messages;
             e.malformed += c.malformed;
         }

@@ -93,6 +93,47 @@ pub fn is_non_host(ip: &IpAddr) -> bool {
     }
 }
 
+/// Which addresses a [`MacObservation::src_ips`] holds: the entry last
+/// found, and one bit per address hash, so an address the list lacks is
+/// nearly always known absent without comparing it to every entry.
+#[derive(Debug, Clone, Copy, Default)]
+struct IpIndex {
+    bits: u128,
+    last: u8,
+}
+
+impl IpIndex {
+    fn bit(ip: &IpAddr) -> u128 {
+        let h = match ip {
+            IpAddr::V4(a) => u64::from(u32::from(*a)),
+            IpAddr::V6(a) => {
+                let x = u128::from(*a);
+                (x as u64) ^ ((x >> 64) as u64)
+            }
+        };
+        1 << (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 57)
+    }
+
+    fn find(&mut self, list: &[(IpAddr, u64, (Nanos, FrameRef))], ip: &IpAddr) -> Option<usize> {
+        let last = usize::from(self.last);
+        if list.get(last).is_some_and(|e| e.0 == *ip) {
+            return Some(last);
+        }
+        if self.bits & Self::bit(ip) == 0 {
+            return None;
+        }
+        let i = list.iter().position(|e| e.0 == *ip)?;
+        // The list holds at most MAX_IPS_PER_MAC entries.
+        self.last = i as u8;
+        Some(i)
+    }
+
+    fn add(&mut self, ip: &IpAddr, at: usize) {
+        self.bits |= Self::bit(ip);
+        self.last = at as u8;
+    }
+}
+
 /// What one MAC address was seen doing.
 #[derive(Debug, Clone, Default)]
 pub struct MacObservation {
@@ -107,6 +148,10 @@ pub struct MacObservation {
     pub src_ips_dropped: u64,
     /// How many of `src_ips` are public (not local scope).
     public_ips: u8,
+    /// Finds a source address in `src_ips` without walking it: every
+    /// frame a MAC sends looks its address up, and a router's relayed
+    /// frames come from addresses it does not keep.
+    ip_index: IpIndex,
     /// Frames sent that carried no IP (ARP, EAPOL, LLDP, ...).
     pub link_frames: u64,
     /// IP frames sent from the unspecified address (DHCP before a lease).
@@ -171,7 +216,8 @@ impl MacObservation {
     /// own shard saw, so the merge ([`MacObservation::merge`]) keeps the
     /// same ones one engine keeps.
     fn add_ip(&mut self, ip: IpAddr, n: u64, first: (Nanos, FrameRef)) {
-        if let Some(e) = self.src_ips.iter_mut().find(|s| s.0 == ip) {
+        if let Some(i) = self.ip_index.find(&self.src_ips, &ip) {
+            let e = &mut self.src_ips[i];
             e.1 += n;
             e.2 = e.2.min(first);
             return;
@@ -181,6 +227,7 @@ impl MacObservation {
             return;
         }
         if self.src_ips.len() < MAX_IPS_PER_MAC {
+            self.ip_index.add(&ip, self.src_ips.len());
             self.src_ips.push((ip, n, first));
             self.public_ips += u8::from(public);
         } else if !self.relays() {
@@ -537,6 +584,7 @@ impl MacObservation {
         // Both lists, earliest first, through the same caps.
         let mut all = std::mem::take(&mut self.src_ips);
         self.public_ips = 0;
+        self.ip_index = IpIndex::default();
         all.extend(o.src_ips);
         all.sort_by_key(|s| s.2);
         for (ip, n, first) in all {
