@@ -114,13 +114,11 @@ impl Engine {
         if frame.is_truncated() {
             s.truncated += 1;
         }
-        let pkt = match decode::decode(frame) {
-            Ok(p) => p,
-            Err(e) => {
-                self.undecodable(e);
-                return;
-            }
-        };
+        let mut pkt = decode::Packet::empty();
+        if let Err(e) = decode::decode_into(frame, &mut pkt) {
+            self.undecodable(e);
+            return;
+        }
         let fref = FrameRef {
             file: frame.file,
             number: frame.number,

@@ -63,7 +63,8 @@ pub(super) fn on_message(
     // Questions after the first overwrite the scratch name.
     let mut rewrite = false;
     let src_bit = if path.mdns { source::MDNS } else { source::DNS };
-    for q in msg.questions() {
+    let mut questions = msg.questions();
+    for q in &mut questions {
         let Ok(q) = q else {
             ok = false;
             break;
@@ -129,7 +130,7 @@ pub(super) fn on_message(
     let mut n_chain = 1;
     // The name every address of this response is cached under, made once.
     let mut shared: Option<Arc<str>> = None;
-    for r in msg.answers() {
+    for r in msg.answers_after(questions) {
         let Ok(r) = r else {
             ok = false;
             break;

@@ -90,8 +90,9 @@ pub struct ProtoCounts(Vec<(&'static str, ProtoCount)>);
 
 impl ProtoCounts {
     fn entry(&mut self, proto: &'static str) -> &mut ProtoCount {
-        let same = |p: &&'static str| std::ptr::eq(*p, proto) || *p == proto;
-        match self.0.iter().position(|(p, _)| same(p)) {
+        let at = (self.0.iter().position(|(p, _)| std::ptr::eq(*p, proto)))
+            .or_else(|| self.0.iter().position(|(p, _)| *p == proto));
+        match at {
             Some(i) => &mut self.0[i].1,
             None => {
                 self.0.push((proto, ProtoCount::default()));

@@ -127,7 +127,8 @@ pub struct Packet<'a> {
 }
 
 impl<'a> Packet<'a> {
-    fn empty() -> Self {
+    /// A packet with nothing decoded, for [`decode_into`].
+    pub fn empty() -> Self {
         Packet {
             src_mac: None,
             dst_mac: None,
@@ -174,16 +175,23 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 /// Decodes one frame.
 pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeError> {
-    // One packet, filled in place layer by layer: it is large enough (the
-    // addresses of two datagrams) that moving it between the layers' functions
-    // cost more than reading the headers.
     let mut p = Packet::empty();
-    decode_link(frame, &mut p)?;
+    decode_into(frame, &mut p)?;
+    Ok(p)
+}
+
+/// [`decode`] into a packet the caller holds, which must be
+/// [`Packet::empty`]: the per-packet path decodes in place, as the packet
+/// is large enough (the addresses of two datagrams) that returning it cost
+/// two copies a frame.
+pub fn decode_into<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) -> Result<(), DecodeError> {
+    // Filled in place layer by layer, for the same reason.
+    decode_link(frame, p)?;
     if matches!(p.l4, L4::Tcp(_) | L4::Udp { .. }) {
         let missing = frame.orig_len.saturating_sub(frame.data.len() as u32);
         p.payload_len = (p.payload.len() as u32).saturating_add(missing.saturating_sub(p.l4_short));
     }
-    Ok(p)
+    Ok(())
 }
 
 #[inline]

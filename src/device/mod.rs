@@ -520,7 +520,7 @@ impl Inventory {
             return;
         }
         let per_client = self.destinations.entry(client).or_default();
-        if !per_client.contains_key(&dkey) && per_client.len() >= MAX_DESTINATIONS {
+        if per_client.len() >= MAX_DESTINATIONS && !per_client.contains_key(&dkey) {
             self.destinations_dropped += 1;
             return;
         }

@@ -181,6 +181,7 @@ impl<'a> Message<'a> {
             pos: HEADER_LEN,
             left: self.header.qdcount,
             read: 0,
+            failed: None,
         }
     }
 
@@ -196,16 +197,29 @@ impl<'a> Message<'a> {
         self.records_of([h.ancount, h.nscount, h.arcount])
     }
 
+    /// The answer section, after questions already read through `read`
+    /// (what is left of them is read here): [`Message::answers`] without
+    /// reading the question names a second time.
+    pub fn answers_after(&self, read: Questions<'a>) -> Records<'a> {
+        Self::records_after(read, [self.header.ancount, 0, 0])
+    }
+
     fn records_of(&self, left: [u16; 3]) -> Records<'a> {
-        let mut questions = self.questions();
+        Self::records_after(self.questions(), left)
+    }
+
+    fn records_after(mut questions: Questions<'a>, left: [u16; 3]) -> Records<'a> {
+        if let Some(e) = questions.failed {
+            return Records::failed(questions.msg, e);
+        }
         // Bounded: the iterator yields at most MAX_RECORDS_PER_SECTION + 1 items.
         for item in &mut questions {
             if let Err(e) = item {
-                return Records::failed(self.buf, e);
+                return Records::failed(questions.msg, e);
             }
         }
         Records {
-            msg: self.buf,
+            msg: questions.msg,
             pos: questions.pos,
             section: 0,
             left,
@@ -240,6 +254,8 @@ pub struct Questions<'a> {
     left: u16,
     /// Questions read so far.
     read: u16,
+    /// The error that ended the section, for [`Message::answers_after`].
+    failed: Option<ParseError>,
 }
 
 impl<'a> Iterator for Questions<'a> {
@@ -251,7 +267,8 @@ impl<'a> Iterator for Questions<'a> {
         }
         if self.read == MAX_RECORDS_PER_SECTION {
             self.left = 0;
-            return Some(Err(too_many(self.pos)));
+            self.failed = Some(too_many(self.pos));
+            return self.failed.map(Err);
         }
         self.left -= 1;
         self.read += 1;
@@ -262,6 +279,7 @@ impl<'a> Iterator for Questions<'a> {
             }
             Err(e) => {
                 self.left = 0;
+                self.failed = Some(e);
                 Some(Err(e))
             }
         }
