@@ -30,27 +30,32 @@ pub struct FrameRef {
     pub number: u64,
 }
 
-/// An address and port as stored in a key: IPv4 is kept v4-mapped.
+/// An address and port as stored in a key: IPv4 is kept v4-mapped, and
+/// the address as one big-endian number, so keys are ordered as the
+/// addresses' bytes are, and compared and hashed as two words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Endpoint {
-    pub addr: [u8; 16],
+    pub addr: u128,
     pub port: u16,
 }
+
+/// The v4-mapped prefix (`::ffff:0:0/96`) as [`Endpoint::addr`] holds it.
+const V4_MAPPED: u128 = 0xffff << 32;
 
 impl Endpoint {
     pub fn new(ip: IpAddr, port: u16) -> Self {
         let addr = match ip {
-            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-            IpAddr::V6(v6) => v6.octets(),
+            IpAddr::V4(v4) => V4_MAPPED | u128::from(u32::from(v4)),
+            IpAddr::V6(v6) => u128::from(v6),
         };
         Endpoint { addr, port }
     }
 
     pub fn ip(&self) -> IpAddr {
-        let v6 = Ipv6Addr::from(self.addr);
-        match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(v6),
+        if self.addr >> 32 == V4_MAPPED >> 32 {
+            IpAddr::V4(Ipv4Addr::from(self.addr as u32))
+        } else {
+            IpAddr::V6(Ipv6Addr::from(self.addr))
         }
     }
 }
@@ -67,15 +72,9 @@ pub struct FlowKey {
 /// length and each field apart: every packet hashes one key).
 impl std::hash::Hash for FlowKey {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        let words = |a: &[u8; 16]| {
-            let (x, y) = a.split_at(8);
-            (
-                u64::from_ne_bytes(x.try_into().unwrap_or_default()),
-                u64::from_ne_bytes(y.try_into().unwrap_or_default()),
-            )
-        };
-        let (a, b) = words(&self.lo.addr);
-        let (c, d) = words(&self.hi.addr);
+        let words = |a: u128| (a as u64, (a >> 64) as u64);
+        let (a, b) = words(self.lo.addr);
+        let (c, d) = words(self.hi.addr);
         h.write_u64(a);
         h.write_u64(b);
         h.write_u64(c);
