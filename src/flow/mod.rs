@@ -276,3 +276,50 @@ pub fn is_unspecified(ip: &IpAddr) -> bool {
         IpAddr::V6(v6) => v6.is_unspecified(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn v6(a: u128) -> IpAddr {
+        IpAddr::V6(Ipv6Addr::from(a))
+    }
+
+    #[test]
+    fn endpoints_give_back_their_address() {
+        for ip in [
+            IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10)),
+            IpAddr::V4(Ipv4Addr::new(0, 0, 0, 0)),
+            IpAddr::V4(Ipv4Addr::new(255, 255, 255, 255)),
+            v6(0x2001_0db8_0000_0000_0000_0000_0000_0001),
+            v6(0xfe80_0000_0000_0000_0000_0000_0000_00ff),
+            v6(0),
+            v6(1),
+        ] {
+            assert_eq!(Endpoint::new(ip, 443).ip(), ip);
+        }
+        // A v4-mapped IPv6 address is the IPv4 host, as before.
+        let mapped = v6(0xffff_c0a8_010a);
+        assert_eq!(
+            Endpoint::new(mapped, 1).ip(),
+            IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10))
+        );
+    }
+
+    proptest! {
+        /// Keys order endpoints as the v4-mapped address bytes and then the
+        /// port, which decides each flow's `lo` and `hi`.
+        #[test]
+        fn endpoints_order_as_their_bytes(a in any::<u128>(), b in any::<u128>(), v4 in any::<bool>(), p in any::<u16>(), q in any::<u16>()) {
+            let ip = |x: u128| if v4 { IpAddr::V4(Ipv4Addr::from(x as u32)) } else { v6(x) };
+            let bytes = |x: u128| match ip(x) {
+                IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
+                IpAddr::V6(a) => a.octets(),
+            };
+            let (x, y) = (Endpoint::new(ip(a), p), Endpoint::new(ip(b), q));
+            prop_assert_eq!(x.cmp(&y), (bytes(a), p).cmp(&(bytes(b), q)));
+            prop_assert_eq!(x == y, (bytes(a), p) == (bytes(b), q));
+        }
+    }
+}
