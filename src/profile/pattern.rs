@@ -17,7 +17,37 @@ pub const MAX_PATTERN: usize = 255;
 
 /// A case-insensitive glob over names, hostnames and client ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pattern(Box<str>);
+pub struct Pattern {
+    text: Box<str>,
+    /// The literal ends, found once: a report matches every name of every
+    /// device against every profile's name signals, and most names are
+    /// told apart from most patterns by a few bytes at one end.
+    ends: Ends,
+}
+
+/// What a text must start and end with to match, whatever the wildcards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ends {
+    /// No wildcard: the text equals the pattern.
+    Literal,
+    /// Bytes before the first wildcard, and (after the last `*`, when no
+    /// `?` follows it) the offset of the literal tail.
+    Glob { head: usize, tail: Option<usize> },
+}
+
+impl Ends {
+    fn of(p: &[u8]) -> Ends {
+        let Some(head) = p.iter().position(|&c| c == b'*' || c == b'?') else {
+            return Ends::Literal;
+        };
+        let tail = p
+            .iter()
+            .rposition(|&c| c == b'*')
+            .map(|last| last + 1)
+            .filter(|&t| !p[t..].contains(&b'?'));
+        Ends::Glob { head, tail }
+    }
+}
 
 impl Pattern {
     /// A pattern from profile text; `None` when empty or too long.
@@ -26,23 +56,39 @@ impl Pattern {
         if t.is_empty() || t.len() > MAX_PATTERN {
             return None;
         }
-        Some(Pattern(t.to_ascii_lowercase().into()))
+        let text: Box<str> = t.to_ascii_lowercase().into();
+        let ends = Ends::of(text.as_bytes());
+        Some(Pattern { text, ends })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// True when the pattern has no wildcard.
     pub fn is_literal(&self) -> bool {
-        !self.0.contains(['*', '?'])
+        self.ends == Ends::Literal
     }
 
     /// True when `text` matches, ignoring ASCII case and a trailing dot.
     pub fn matches(&self, text: &str) -> bool {
         let t = text.trim_end_matches('.').as_bytes();
-        let p = self.0.as_bytes();
-        ends_could_match(p, t) && walk(p, t)
+        let p = self.text.as_bytes();
+        // The pattern is lowercase: ignoring case both sides is comparing
+        // the text's lowercase with it.
+        match self.ends {
+            Ends::Literal => t.eq_ignore_ascii_case(p),
+            Ends::Glob { head, tail } => {
+                t.len() >= head
+                    && t[..head].eq_ignore_ascii_case(&p[..head])
+                    && tail.is_none_or(|at| {
+                        let tail = &p[at..];
+                        t.len() >= tail.len()
+                            && t[t.len() - tail.len()..].eq_ignore_ascii_case(tail)
+                    })
+                    && walk(p, t)
+            }
+        }
     }
 }
 
@@ -74,33 +120,9 @@ fn walk(p: &[u8], t: &[u8]) -> bool {
     p[pi.min(p.len())..].iter().all(|&c| c == b'*')
 }
 
-/// False when the pattern's literal head (before its first wildcard) or
-/// literal tail (after its last `*`, when it holds no `?`) is not where it
-/// must be in `t`: most names are told apart from most patterns this way,
-/// in a few byte compares, without the walk (a report matches every name
-/// of every device against every profile's name signals).
-fn ends_could_match(p: &[u8], t: &[u8]) -> bool {
-    let same = |a: &[u8], b: &[u8]| a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == *y);
-    let Some(first) = p.iter().position(|&c| c == b'*' || c == b'?') else {
-        return p.len() == t.len() && same(t, p);
-    };
-    if t.len() < first || !same(&t[..first], &p[..first]) {
-        return false;
-    }
-    if let Some(last) = p.iter().rposition(|&c| c == b'*') {
-        let tail = &p[last + 1..];
-        if !tail.contains(&b'?')
-            && (t.len() < tail.len() || !same(&t[t.len() - tail.len()..], tail))
-        {
-            return false;
-        }
-    }
-    true
-}
-
 impl std::fmt::Display for Pattern {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
