@@ -96,7 +96,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
         profiles,
         site: &opts.site,
     };
-    let (report, engine) = report::build_owned(engine, &files, problems, checks);
+    let (report, engine) = report::build_owned_on(engine, &files, problems, checks, workers);
     // Freeing a large inventory takes a while (5% of a run on the 1M-packet
     // site mix): let another thread do it while the report is written.
     let spare = std::thread::Builder::new().spawn(move || drop(engine));

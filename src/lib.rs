@@ -34,6 +34,7 @@ pub mod flow;
 pub mod fuzzing;
 pub mod live;
 pub mod output;
+pub mod par;
 pub mod profile;
 pub mod proto;
 pub mod report;

@@ -232,7 +232,7 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
     if show && started.elapsed().as_millis() >= 500 {
         eprintln!();
     }
-    write_report(&report, args.format, args.output.as_deref())?;
+    write_report(&report, args.format, args.output.as_deref(), opts.workers)?;
     let worst = report.findings.iter().map(|f| f.severity).max();
     // The process ends here: freeing the report would only cost time.
     std::mem::forget(report);
@@ -255,15 +255,16 @@ fn write_report(
     report: &egresswatch::report::Report,
     format: output::Format,
     path: Option<&std::path::Path>,
+    threads: usize,
 ) -> Result<(), String> {
     match path {
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            output::write(report, format, &mut w)
+            output::write_on(report, format, &mut w, threads)
                 .and_then(|_| w.flush())
                 .map_err(|e| format!("standard output: {e}"))
         }
-        Some(p) => output::write_file(report, format, p),
+        Some(p) => output::write_file_on(report, format, p, threads),
     }
 }

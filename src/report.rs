@@ -159,7 +159,7 @@ pub struct DeviceReport {
     pub bytes_received: u64,
     pub vlans: Vec<u16>,
     /// Where each name came from: dns, mdns, sni, quic, http, mqtt.
-    pub name_sources: BTreeMap<String, Vec<&'static str>>,
+    pub name_sources: BTreeMap<String, &'static [&'static str]>,
     pub dns: BTreeMap<String, Box<DnsQuestion>>,
     pub dhcp: Option<DhcpFacts>,
     pub ntp: BTreeMap<IpAddr, NtpServer>,
@@ -231,7 +231,7 @@ pub fn build_with(
     problems: Vec<String>,
     checks: Checks<'_>,
 ) -> Report {
-    assemble(engine, inv, None, files, problems, checks)
+    assemble(engine, inv, None, files, problems, checks, 1)
 }
 
 /// [`build`] from an engine that is done with: each device's facts move
@@ -239,10 +239,23 @@ pub fn build_with(
 /// twice at the end of a run (on the 1M-packet site mix they are most of
 /// the memory). Gives the engine back, its devices' facts gone.
 pub fn build_owned(
+    engine: Engine,
+    files: &[String],
+    problems: Vec<String>,
+    checks: Checks<'_>,
+) -> (Report, Engine) {
+    build_owned_on(engine, files, problems, checks, 1)
+}
+
+/// [`build_owned`] with the devices' reports built and checked on up to
+/// `threads` threads (a run with several analysis workers): the same
+/// report, in the same order.
+pub fn build_owned_on(
     mut engine: Engine,
     files: &[String],
     problems: Vec<String>,
     checks: Checks<'_>,
+    threads: usize,
 ) -> (Report, Engine) {
     let mut taken: HashMap<DeviceKey, Facts> = HashMap::new();
     let dropped = dropped(&engine.inventory, &engine.app);
@@ -273,6 +286,7 @@ pub fn build_owned(
         files,
         problems,
         checks,
+        threads,
     );
     report.capture.dropped = dropped;
     (report, engine)
@@ -285,8 +299,10 @@ fn assemble(
     files: &[String],
     problems: Vec<String>,
     checks: Checks<'_>,
+    threads: usize,
 ) -> Report {
-    let mut devices = Vec::new();
+    // What each device's report is made from, in report order.
+    let mut jobs = Vec::new();
     let mut macs: Vec<_> = inv.macs.iter().collect();
     macs.sort_by_key(|(m, _)| **m);
     for (mac, obs) in macs {
@@ -295,17 +311,25 @@ fn assemble(
         if own.is_none() && !inv.is_device(obs) {
             continue;
         }
-        let ips = inv.own_ips(obs);
-        let dests = destinations_of(inv, Some(*mac), &ips);
-        let received = inv.received_by(*mac);
-        devices.push(device_report(Some(key), obs, received, own, ips, dests));
+        jobs.push((key, obs, own));
     }
     for (ip, obs) in &inv.macless_ips {
-        let dests = destinations_of(inv, None, &[*ip]);
         let key = DeviceKey::Ip(*ip);
         let own = taken.as_mut().and_then(|t| t.remove(&key));
-        devices.push(device_report(Some(key), obs, [0, 0], own, vec![*ip], dests));
+        jobs.push((key, obs, own));
     }
+    let mut devices = crate::par::map(jobs, threads, |(key, obs, own)| match key {
+        DeviceKey::Mac(mac) => {
+            let ips = inv.own_ips(obs);
+            let dests = destinations_of(inv, Some(mac), &ips);
+            let received = inv.received_by(mac);
+            device_report(Some(key), obs, received, own, ips, dests)
+        }
+        DeviceKey::Ip(ip) => {
+            let dests = destinations_of(inv, None, &[ip]);
+            device_report(Some(key), obs, [0, 0], own, vec![ip], dests)
+        }
+    });
     add_inbound(inv, &mut devices);
     let ctx = crate::check::Context {
         profiles: checks.profiles,
@@ -315,9 +339,11 @@ fn assemble(
             .iter()
             .any(|d| d.dhcp.as_ref().is_some_and(|x| x.leased_ip.is_some())),
     };
+    let checked = crate::par::map(devices.iter().collect(), threads, |d| {
+        crate::check::check_device(&ctx, d)
+    });
     let mut findings = Vec::new();
-    for d in &mut devices {
-        let c = crate::check::check_device(&ctx, d);
+    for (d, c) in devices.iter_mut().zip(checked) {
         d.profile = c.profile;
         d.identified_by = c.identified_by;
         d.requirements = c.requirements;
@@ -400,6 +426,9 @@ fn device_report(
     let f = facts.unwrap_or_else(|| obs.facts.as_deref().cloned().unwrap_or_default());
     let hostname = f.dhcp.as_ref().and_then(|d| d.hostname.clone());
     let dns_bypass = dns_bypass(&destinations, &f.tls);
+    // Sorted once, for the list and the map alike (a device on the site
+    // mix has hundreds of names).
+    let names = by_name(f.names);
     DeviceReport {
         mac,
         ips,
@@ -407,21 +436,13 @@ fn device_report(
         vendor,
         profile: None,
         identified_by: Vec::new(),
-        names: {
-            let mut v: Vec<String> = f.names.keys().map(|n| n.to_string()).collect();
-            v.sort_unstable();
-            v
-        },
-        name_sources: f
-            .names
+        names: names.iter().map(|(n, _)| n.clone()).collect(),
+        // Collected from sorted entries, a map is built without sorting.
+        name_sources: names
             .into_iter()
-            .map(|(n, bits)| (String::from(n), source::names(bits)))
+            .map(|(n, bits)| (n, source_names(bits)))
             .collect(),
-        dns: f
-            .dns
-            .into_iter()
-            .map(|(n, q)| (String::from(n), q))
-            .collect(),
+        dns: by_name(f.dns).into_iter().collect(),
         dhcp: f.dhcp,
         ntp: f.ntp,
         tls: f.tls,
@@ -446,6 +467,36 @@ fn device_report(
         key,
         first_frame: Some(Evidence::from(obs.first_frame)),
     }
+}
+
+/// A device's names and their values, sorted by name. The names are
+/// distinct, so the order is total; comparing their first 16 bytes as one
+/// integer first (an order-preserving key: shorter names pad with zeros)
+/// settles most comparisons without a string compare.
+fn by_name<V>(map: crate::device::names::NameMap<V>) -> Vec<(String, V)> {
+    let mut v: Vec<(u128, String, V)> = map
+        .into_iter()
+        .map(|(n, x)| (name_key(&n), String::from(n), x))
+        .collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    v.into_iter().map(|(_, n, x)| (n, x)).collect()
+}
+
+/// The first 16 bytes of `name`, big-endian, zero-padded: `a <= b` implies
+/// `name_key(a) <= name_key(b)`.
+fn name_key(name: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = name.len().min(16);
+    b[..n].copy_from_slice(&name.as_bytes()[..n]);
+    u128::from_be_bytes(b)
+}
+
+/// [`source::names`] of every bit set, made once: the report names a
+/// device's sources per name.
+fn source_names(bits: u8) -> &'static [&'static str] {
+    static ALL: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| (0..=u8::MAX).map(source::names).collect());
+    &all[usize::from(bits)]
 }
 
 /// DNS to internet resolvers, DNS over TLS, and DoH to well-known

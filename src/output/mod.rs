@@ -6,6 +6,7 @@
 //! - `text` and `markdown`: what a technician reads: a summary, the devices,
 //!   then the findings with their fixes.
 
+mod json;
 mod markdown;
 mod ndjson;
 pub mod profiles;
@@ -25,18 +26,21 @@ pub enum Format {
 
 /// Writes the report in `format`.
 pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    write_on(report, format, w, 1)
+}
+
+/// [`write`], the text and JSON rendered on up to `threads` threads (a run
+/// with several analysis workers): the same bytes, whatever the threads.
+pub fn write_on(
+    report: &Report,
+    format: Format,
+    w: &mut dyn Write,
+    threads: usize,
+) -> io::Result<()> {
     match format {
-        Format::Json => {
-            // A buffer of a known type: serde_json writes a few bytes at a
-            // time, and through `dyn Write` each was a call (a quarter of a
-            // JSON run on the site mix).
-            let mut b = io::BufWriter::with_capacity(1 << 16, w);
-            serde_json::to_writer_pretty(&mut b, report)?;
-            writeln!(b)?;
-            b.flush()
-        }
+        Format::Json => json::write(report, w, threads),
         Format::Ndjson => ndjson::write(report, w),
-        Format::Text => text::write(report, w),
+        Format::Text => text::write(report, w, threads),
         Format::Markdown => markdown::write(report, w),
     }
 }
@@ -46,7 +50,17 @@ pub fn write(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<(
 /// half a report; anything else (`/dev/null`, `/dev/stdout`, a FIFO) is
 /// written directly, as renaming over it would replace it.
 pub fn write_file(report: &Report, format: Format, path: &std::path::Path) -> Result<(), String> {
-    write_path(path, |w| write(report, format, w))
+    write_file_on(report, format, path, 1)
+}
+
+/// [`write_file`] with [`write_on`]'s threads.
+pub fn write_file_on(
+    report: &Report,
+    format: Format,
+    path: &std::path::Path,
+    threads: usize,
+) -> Result<(), String> {
+    write_path(path, |w| write_on(report, format, w, threads))
 }
 
 /// Writes whatever `body` writes to `path`, whole: a regular file through a

@@ -4,7 +4,9 @@ use super::{bypass_words, human_bytes, names_with_sources, outcome_words};
 use crate::report::{format_time, Report};
 use std::io::{self, Write};
 
-pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+/// Writes the report, each device's section and each finding rendered on
+/// up to `threads` threads.
+pub fn write(r: &Report, w: &mut dyn Write, threads: usize) -> io::Result<()> {
     let c = &r.capture;
     writeln!(w, "egresswatch {} report", r.version)?;
     writeln!(w, "Files:     {}", c.files.join(", "))?;
@@ -77,126 +79,134 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w, "{:<17}  {ip}", "")?;
         }
     }
-    for d in &r.devices {
-        if d.destinations.is_empty()
-            && d.names.is_empty()
-            && d.requirements.is_empty()
-            && d.wifi.is_none()
-        {
-            continue;
-        }
-        writeln!(w)?;
-        writeln!(w, "DEVICE {}", d.id())?;
-        let who: Vec<&str> = [d.hostname.as_deref(), d.vendor.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        if !who.is_empty() {
-            writeln!(w, "  {}", who.join(", "))?;
-        }
-        if let Some(p) = &d.profile {
-            writeln!(
-                w,
-                "  profile: {p} (identified by {})",
-                d.identified_by.join(", ")
-            )?;
-        }
-        if let Some(s) = &d.summary {
-            writeln!(w, "  summary: {s}")?;
-        }
-        if let Some(diff) = &d.profile_diff {
-            if !diff.seen_not_documented.is_empty() {
-                writeln!(
-                    w,
-                    "  seen, not in the profile: {}",
-                    diff.seen_not_documented.join("; ")
-                )?;
-            }
-            if !diff.documented_not_seen.is_empty() {
-                writeln!(
-                    w,
-                    "  in the profile, never seen: {}",
-                    diff.documented_not_seen.join("; ")
-                )?;
-            }
-        }
-        if let Some(url) = d.dhcp.as_ref().and_then(|x| x.mud_url.as_deref()) {
-            writeln!(w, "  MUD URL (DHCP option 161): {url}")?;
-        }
-        if let Some(wifi) = &d.wifi {
-            writeln!(
-                w,
-                "  wifi: {} {} channel {}",
-                if wifi.access_point {
-                    "access point"
-                } else {
-                    "on"
-                },
-                wifi.ssid.as_deref().unwrap_or("(hidden)"),
-                wifi.channel
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| "?".into())
-            )?;
-        }
-        if !d.names.is_empty() {
-            writeln!(w, "  names: {}", names_with_sources(d))?;
-        }
-        for b in &d.dns_bypass {
-            writeln!(w, "  {}", bypass_words(b))?;
-        }
-        for q in &d.requirements {
-            writeln!(
-                w,
-                "  [{:<12}] {}: {}: {}",
-                q.status, q.id, q.description, q.evidence
-            )?;
-        }
-        for dest in &d.destinations {
-            let name = dest
-                .name
-                .as_deref()
-                .map(|n| format!(" {n}"))
-                .unwrap_or_default();
-            writeln!(
-                w,
-                "  {} {}:{}{}  {} flows: {}",
-                dest.proto,
-                dest.ip,
-                dest.port,
-                name,
-                dest.flows,
-                outcome_words(&dest.outcomes)
-            )?;
-        }
-    }
+    crate::par::write_each(&r.devices, threads, w, |_, d, b| device(d, b))?;
     writeln!(w)?;
     writeln!(w, "FINDINGS")?;
     if r.findings.is_empty() {
         writeln!(w, "  none")?;
     }
-    for f in &r.findings {
-        let frames: Vec<String> = f
-            .evidence
-            .iter()
-            .map(|e| format!("{}#{}", e.file, e.frame))
-            .collect();
+    crate::par::write_each(&r.findings, threads, w, |_, f, b| finding(f, b))
+}
+
+/// A device's section: who it is, its profile's verdicts, its names and
+/// destinations (nothing for a device with none of these).
+fn device(d: &crate::report::DeviceReport, w: &mut Vec<u8>) -> io::Result<()> {
+    if d.destinations.is_empty()
+        && d.names.is_empty()
+        && d.requirements.is_empty()
+        && d.wifi.is_none()
+    {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(w, "DEVICE {}", d.id())?;
+    let who: Vec<&str> = [d.hostname.as_deref(), d.vendor.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !who.is_empty() {
+        writeln!(w, "  {}", who.join(", "))?;
+    }
+    if let Some(p) = &d.profile {
         writeln!(
             w,
-            "  {:<7} {:<16} {}  {}",
-            f.severity.as_str().to_uppercase(),
-            f.kind.as_str(),
-            f.device,
-            f.message
-        )?;
-        writeln!(
-            w,
-            "          {} time(s), {} to {}; frames {}",
-            f.count,
-            format_time(f.first_seen),
-            format_time(f.last_seen),
-            frames.join(" ")
+            "  profile: {p} (identified by {})",
+            d.identified_by.join(", ")
         )?;
     }
+    if let Some(s) = &d.summary {
+        writeln!(w, "  summary: {s}")?;
+    }
+    if let Some(diff) = &d.profile_diff {
+        if !diff.seen_not_documented.is_empty() {
+            writeln!(
+                w,
+                "  seen, not in the profile: {}",
+                diff.seen_not_documented.join("; ")
+            )?;
+        }
+        if !diff.documented_not_seen.is_empty() {
+            writeln!(
+                w,
+                "  in the profile, never seen: {}",
+                diff.documented_not_seen.join("; ")
+            )?;
+        }
+    }
+    if let Some(url) = d.dhcp.as_ref().and_then(|x| x.mud_url.as_deref()) {
+        writeln!(w, "  MUD URL (DHCP option 161): {url}")?;
+    }
+    if let Some(wifi) = &d.wifi {
+        writeln!(
+            w,
+            "  wifi: {} {} channel {}",
+            if wifi.access_point {
+                "access point"
+            } else {
+                "on"
+            },
+            wifi.ssid.as_deref().unwrap_or("(hidden)"),
+            wifi.channel
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "?".into())
+        )?;
+    }
+    if !d.names.is_empty() {
+        writeln!(w, "  names: {}", names_with_sources(d))?;
+    }
+    for b in &d.dns_bypass {
+        writeln!(w, "  {}", bypass_words(b))?;
+    }
+    for q in &d.requirements {
+        writeln!(
+            w,
+            "  [{:<12}] {}: {}: {}",
+            q.status, q.id, q.description, q.evidence
+        )?;
+    }
+    for dest in &d.destinations {
+        let name = dest
+            .name
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "  {} {}:{}{}  {} flows: {}",
+            dest.proto,
+            dest.ip,
+            dest.port,
+            name,
+            dest.flows,
+            outcome_words(&dest.outcomes)
+        )?;
+    }
+    Ok(())
+}
+
+/// A finding in two lines: what and where, then when and which frames.
+fn finding(f: &crate::finding::Finding, w: &mut Vec<u8>) -> io::Result<()> {
+    let frames: Vec<String> = f
+        .evidence
+        .iter()
+        .map(|e| format!("{}#{}", e.file, e.frame))
+        .collect();
+    writeln!(
+        w,
+        "  {:<7} {:<16} {}  {}",
+        f.severity.as_str().to_uppercase(),
+        f.kind.as_str(),
+        f.device,
+        f.message
+    )?;
+    writeln!(
+        w,
+        "          {} time(s), {} to {}; frames {}",
+        f.count,
+        format_time(f.first_seen),
+        format_time(f.last_seen),
+        frames.join(" ")
+    )?;
     Ok(())
 }
 

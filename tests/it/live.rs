@@ -138,6 +138,33 @@ fn analyze_reports_the_same_bytes_with_any_number_of_workers() {
     assert!(compared > 100, "only {compared} comparisons");
 }
 
+/// The text and JSON written on several threads are the bytes written on
+/// one, and the JSON is serde_json's own pretty printing of the report.
+#[test]
+fn reports_are_written_the_same_on_any_number_of_threads() {
+    use egresswatch::output::{write_on, Format};
+    let mut compared = 0;
+    for files in cases() {
+        let r = analyze(&files);
+        let mut pretty = serde_json::to_vec_pretty(&r).unwrap();
+        pretty.push(b'\n');
+        for format in [Format::Json, Format::Text] {
+            let mut one = Vec::new();
+            write_on(&r, format, &mut one, 1).unwrap();
+            if format == Format::Json {
+                assert!(one == pretty, "{files:?}: JSON differs from serde_json's");
+            }
+            for threads in [2, 3] {
+                let mut many = Vec::new();
+                write_on(&r, format, &mut many, threads).unwrap();
+                assert!(many == one, "{files:?} {format:?} on {threads} threads");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} comparisons");
+}
+
 #[test]
 fn sharded_engines_report_what_analyze_reports() {
     for files in cases() {
