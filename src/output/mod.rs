@@ -114,9 +114,16 @@ pub(crate) fn human_bytes(n: u64) -> String {
 
 /// How attempts to a destination went, in words.
 pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    for (n, w) in [
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and only ASCII is written.
+    let _ = write_outcomes(o, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`outcome_words`] written to `w`.
+pub(crate) fn write_outcomes(o: &crate::device::Outcomes, w: &mut impl Write) -> io::Result<()> {
+    let mut first = true;
+    for (n, words) in [
         (o.ok, "ok"),
         (o.no_answer, "no answer"),
         (o.reset, "reset"),
@@ -126,13 +133,14 @@ pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
         (o.unknown, "mid-stream"),
     ] {
         if n > 0 {
-            if !out.is_empty() {
-                out.push_str(", ");
+            if !first {
+                w.write_all(b", ")?;
             }
-            let _ = write!(out, "{n} {w}");
+            first = false;
+            write!(w, "{n} {words}")?;
         }
     }
-    out
+    Ok(())
 }
 
 /// A device's names with where each came from: `api.example.net (dns+sni)`.

@@ -1,6 +1,6 @@
 //! The plain-text report for a terminal.
 
-use super::{bypass_words, human_bytes, names_with_sources, outcome_words};
+use super::{bypass_words, human_bytes, names_with_sources, write_outcomes};
 use crate::report::{format_time, Report};
 use std::io::{self, Write};
 
@@ -164,22 +164,17 @@ fn device(d: &crate::report::DeviceReport, w: &mut Vec<u8>) -> io::Result<()> {
             q.status, q.id, q.description, q.evidence
         )?;
     }
+    // A line per destination, thousands on a busy site: written in
+    // pieces, without a String per name and outcome.
     for dest in &d.destinations {
-        let name = dest
-            .name
-            .as_deref()
-            .map(|n| format!(" {n}"))
-            .unwrap_or_default();
-        writeln!(
-            w,
-            "  {} {}:{}{}  {} flows: {}",
-            dest.proto,
-            dest.ip,
-            dest.port,
-            name,
-            dest.flows,
-            outcome_words(&dest.outcomes)
-        )?;
+        write!(w, "  {} {}:{}", dest.proto, dest.ip, dest.port)?;
+        if let Some(n) = dest.name.as_deref() {
+            w.push(b' ');
+            w.extend_from_slice(n.as_bytes());
+        }
+        write!(w, "  {} flows: ", dest.flows)?;
+        write_outcomes(&dest.outcomes, w)?;
+        w.push(b'\n');
     }
     Ok(())
 }
