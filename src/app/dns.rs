@@ -64,21 +64,29 @@ pub(super) fn on_message(
     let mut rewrite = false;
     let src_bit = if path.mdns { source::MDNS } else { source::DNS };
     let mut questions = msg.questions();
-    for q in &mut questions {
-        let Ok(q) = q else {
-            ok = false;
-            break;
-        };
-        app.scratch.clear();
-        q.name.write_to(&mut app.scratch);
-        let h = names::hash(&app.scratch);
-        if let Some(f) = inv.facts_for(client_mac, client) {
-            f.note_name_hashed(h, &app.scratch, src_bit);
+    // The client's facts, looked up at the first question read and kept
+    // for the rest of the message.
+    let mut facts = None;
+    match questions.next() {
+        Some(Ok(q)) => {
+            let h = note_question(&mut app.scratch, &q, None, src_bit);
+            facts = Some(inv.facts_for(client_mac, client));
+            if let Some(f) = facts.as_mut().and_then(|f| f.as_deref_mut()) {
+                f.note_name_hashed(h, &app.scratch, src_bit);
+            }
+            first_q = Some((q.name, h));
+            for q in &mut questions {
+                let Ok(q) = q else {
+                    ok = false;
+                    break;
+                };
+                let f = facts.as_mut().and_then(|f| f.as_deref_mut());
+                note_question(&mut app.scratch, &q, f, src_bit);
+                rewrite = true;
+            }
         }
-        match first_q {
-            None => first_q = Some((q.name, h)),
-            Some(_) => rewrite = true,
-        }
+        Some(Err(_)) => ok = false,
+        None => {}
     }
     let Some((qname, hash)) = first_q.filter(|_| !path.mdns) else {
         app.count(proto, ok);
@@ -104,8 +112,9 @@ pub(super) fn on_message(
                 app.pending_dropped += 1;
             }
         }
-        if let Some(q) = inv
-            .facts_for(client_mac, client)
+        // A first question was read, so the facts were looked up.
+        if let Some(q) = facts
+            .flatten()
             .and_then(|f| f.dns_question(qname_str, hash, ts))
         {
             if new {
@@ -123,7 +132,12 @@ pub(super) fn on_message(
     let pending = app.pending_dns.remove(&key);
     let late = pending.is_none() && take_timed_out(&mut app.timed_out_dns, &key);
     let matched = pending.is_some();
-    let client_mac = pending.map_or(client_mac, |p| p.client_mac);
+    let query_mac = pending.map_or(client_mac, |p| p.client_mac);
+    let facts = if query_mac == client_mac {
+        facts.flatten()
+    } else {
+        inv.facts_for(query_mac, client)
+    };
     let mut addresses = [None; MAX_ADDRESSES];
     let mut n_addr = 0;
     let mut chain = [qname; MAX_CHAIN];
@@ -164,10 +178,7 @@ pub(super) fn on_message(
             r.ttl,
         );
     }
-    if let Some(q) = inv
-        .facts_for(client_mac, client)
-        .and_then(|f| f.dns_question(qname_str, hash, ts))
-    {
+    if let Some(q) = facts.and_then(|f| f.dns_question(qname_str, hash, ts)) {
         // Every response is tallied by rcode (as tshark counts them); a
         // transaction is answered once, in time or late. A response whose
         // query the capture never saw answers one only while no query for
@@ -188,6 +199,23 @@ pub(super) fn on_message(
         }
     }
     app.count(proto, ok);
+}
+
+/// Writes the question's name into `scratch` and notes it among the
+/// client's names (when it has facts); returns the name's hash.
+fn note_question(
+    scratch: &mut String,
+    q: &dns::Question<'_>,
+    facts: Option<&mut crate::device::facts::Facts>,
+    src_bit: u8,
+) -> u64 {
+    scratch.clear();
+    q.name.write_to(scratch);
+    let h = names::hash(scratch);
+    if let Some(f) = facts {
+        f.note_name_hashed(h, scratch, src_bit);
+    }
+    h
 }
 
 /// Takes one timed-out transaction under `key`, if any.

@@ -196,7 +196,9 @@ impl FlowTable {
 
     fn remove(&mut self, slot: u32, why: EndReason, sink: &mut impl FlowSink) {
         self.unlink(slot);
-        if let Some(flow) = self.slots[slot as usize].take() {
+        // Summarised where it lies, then dropped: taking it out first
+        // copied the whole flow once more.
+        if let Some(flow) = self.slots[slot as usize].as_ref() {
             self.index.remove(&flow.key);
             match why {
                 EndReason::Idle => self.stats.expired += 1,
@@ -204,7 +206,8 @@ impl FlowTable {
                 EndReason::Reused => self.stats.reused += 1,
                 EndReason::CaptureEnd => {}
             }
-            sink.flow_ended(&flow, why);
+            sink.flow_ended(flow, why);
+            self.slots[slot as usize] = None;
             self.free.push(slot);
         }
     }
