@@ -138,8 +138,10 @@ pub const DNS_LATE_WINDOW: Nanos = 600_000_000_000;
 /// How long a DHCP transaction may wait.
 pub const DHCP_TIMEOUT: Nanos = 10_000_000_000;
 const SWEEP_EVERY: Nanos = 1_000_000_000;
-/// How often expired DNS cache entries are forgotten (capture time).
-const CACHE_PURGE_EVERY: Nanos = 10_000_000_000;
+/// How often expired DNS cache entries are forgotten (capture time): each
+/// purge walks the whole cache, and what expired in between is a few
+/// seconds of answers.
+const CACHE_PURGE_EVERY: Nanos = 30_000_000_000;
 
 /// App-layer state shared across flows.
 #[derive(Debug, Default)]
