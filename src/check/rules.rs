@@ -136,12 +136,39 @@ fn short_how(proto: &str, how: &str) -> &'static str {
 
 /// A blocked_port finding for one destination's failed attempts.
 fn blocked(dev: &DeviceReport, d: &DestinationReport, how: &'static str, count: u32) -> Finding {
+    blocked_advising(dev, d, how, count, ": allow outbound")
+}
+
+/// [`blocked`] for a destination no requirement names: the fix is
+/// conditional ("if the device needs it, allow outbound ...").
+fn blocked_unrequired(
+    dev: &DeviceReport,
+    d: &DestinationReport,
+    how: &'static str,
+    count: u32,
+) -> Finding {
+    blocked_advising(
+        dev,
+        d,
+        how,
+        count,
+        "; if the device needs it, allow outbound",
+    )
+}
+
+fn blocked_advising(
+    dev: &DeviceReport,
+    d: &DestinationReport,
+    how: &'static str,
+    count: u32,
+    advice: &str,
+) -> Finding {
     let proto = d.proto.to_uppercase();
     let name = d.name.as_deref();
     let target = target_text(name, d.ip);
     let allow_to = name.map(str::to_string).unwrap_or_else(|| d.ip.to_string());
     let mut message = format!(
-        "{proto} {} to {target} {}: allow outbound {proto} {} to {allow_to} in the site firewall",
+        "{proto} {} to {target} {}{advice} {proto} {} to {allow_to} in the site firewall",
         d.port,
         how_phrase(d.proto, how),
         d.port
@@ -560,29 +587,17 @@ fn dns_failures(dev: &DeviceReport, one_way: bool) -> Vec<(String, Pending)> {
 }
 
 fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -> Option<Pending> {
-    let count = |c: &str| q.rcodes.get(c).unwrap_or(0);
-    let ok = count("NOERROR");
+    let count = |rcode: u8| q.rcodes.count(rcode);
+    let ok = count(0);
     let timeouts = if one_way {
         0
     } else {
         q.unanswered.saturating_sub(q.late)
     };
     let (how, n, what) = [
-        (
-            "servfail",
-            count("SERVFAIL"),
-            "the resolver failed (SERVFAIL)",
-        ),
-        (
-            "refused",
-            count("REFUSED"),
-            "the resolver refused it (REFUSED)",
-        ),
-        (
-            "nxdomain",
-            count("NXDOMAIN"),
-            "the name does not exist (NXDOMAIN)",
-        ),
+        ("servfail", count(2), "the resolver failed (SERVFAIL)"),
+        ("refused", count(5), "the resolver refused it (REFUSED)"),
+        ("nxdomain", count(3), "the name does not exist (NXDOMAIN)"),
         ("timeout", timeouts, "queries got no answer"),
     ]
     .into_iter()
@@ -1535,11 +1550,7 @@ pub fn profiled(ctx: &Context<'_>, p: &Profile, dev: &DeviceReport) -> Checked {
         });
         if d.outcomes.ok == 0 && !ow && !covered {
             if let Some((how, n)) = failure(d) {
-                let mut f = blocked(dev, d, how, n);
-                f.message = f.message.replace(
-                    ": allow outbound",
-                    "; if the device needs it, allow outbound",
-                );
+                let mut f = blocked_unrequired(dev, d, how, n);
                 f.profile = Some(p.id.clone());
                 out.findings.push(f);
             }
@@ -1629,12 +1640,7 @@ pub fn unprofiled(ctx: &Context<'_>, dev: &DeviceReport) -> Checked {
             continue;
         }
         if let Some((how, n)) = failure(d) {
-            let mut f = blocked(dev, d, how, n);
-            f.message = f.message.replace(
-                ": allow outbound",
-                "; if the device needs it, allow outbound",
-            );
-            out.findings.push(f);
+            out.findings.push(blocked_unrequired(dev, d, how, n));
         }
     }
     for (_, p) in dns_failures(dev, ow) {

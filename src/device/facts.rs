@@ -59,6 +59,12 @@ impl RcodeCounts {
         self.get(name).is_some()
     }
 
+    /// Responses with the header rcode `rcode` (0 for none): [`Self::get`]
+    /// by number, without comparing names.
+    pub fn count(&self, rcode: u8) -> u32 {
+        self.0[Self::slot(rcode)]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|n| *n == 0)
     }
