@@ -112,6 +112,39 @@ pub(crate) fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Writes `n` in decimal, as `{n}` does, without the formatting machinery
+/// (the text report writes numbers by the thousand).
+pub(crate) fn write_u64(w: &mut impl Write, mut n: u64) -> io::Result<()> {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    w.write_all(&buf[at..])
+}
+
+/// Writes an address as `{ip}` does; IPv4 without the formatting
+/// machinery, IPv6 (with its zero-run rules) through it.
+pub(crate) fn write_ip(w: &mut impl Write, ip: &std::net::IpAddr) -> io::Result<()> {
+    match ip {
+        std::net::IpAddr::V4(a) => {
+            for (i, o) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b".")?;
+                }
+                write_u64(w, u64::from(o))?;
+            }
+            Ok(())
+        }
+        std::net::IpAddr::V6(_) => write!(w, "{ip}"),
+    }
+}
+
 /// How attempts to a destination went, in words.
 pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
     let mut out = Vec::new();
@@ -137,7 +170,9 @@ pub(crate) fn write_outcomes(o: &crate::device::Outcomes, w: &mut impl Write) ->
                 w.write_all(b", ")?;
             }
             first = false;
-            write!(w, "{n} {words}")?;
+            write_u64(w, u64::from(n))?;
+            w.write_all(b" ")?;
+            w.write_all(words.as_bytes())?;
         }
     }
     Ok(())
@@ -176,4 +211,47 @@ pub(crate) fn bypass_words(b: &crate::device::bypass::DnsBypass) -> String {
             .map(|n| format!(" ({n})"))
             .unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::IpAddr;
+
+    fn written(f: impl Fn(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut v = Vec::new();
+        f(&mut v).unwrap();
+        String::from_utf8(v).unwrap()
+    }
+
+    proptest! {
+        /// The text report's number and address writers write what
+        /// `Display` writes.
+        #[test]
+        fn writers_match_display(n in any::<u64>(), v4 in any::<u32>(), v6 in any::<u128>()) {
+            prop_assert_eq!(written(|w| write_u64(w, n)), n.to_string());
+            for ip in [IpAddr::from(v4.to_be_bytes()), IpAddr::from(v6.to_be_bytes())] {
+                prop_assert_eq!(written(|w| write_ip(w, &ip)), ip.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn writers_at_the_edges() {
+        for n in [0, 9, 10, 99, 100, u64::MAX] {
+            assert_eq!(written(|w| write_u64(w, n)), n.to_string());
+        }
+        for ip in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.0.1",
+            "::",
+            "::ffff:1.2.3.4",
+            "fe80::1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(written(|w| write_ip(w, &ip)), ip.to_string());
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The plain-text report for a terminal.
 
-use super::{bypass_words, human_bytes, names_with_sources, write_outcomes};
+use super::{bypass_words, human_bytes, names_with_sources, write_ip, write_outcomes, write_u64};
 use crate::report::{format_time, Report};
 use std::io::{self, Write};
 
@@ -167,12 +167,19 @@ fn device(d: &crate::report::DeviceReport, w: &mut Vec<u8>) -> io::Result<()> {
     // A line per destination, thousands on a busy site: written in
     // pieces, without a String per name and outcome.
     for dest in &d.destinations {
-        write!(w, "  {} {}:{}", dest.proto, dest.ip, dest.port)?;
+        w.extend_from_slice(b"  ");
+        w.extend_from_slice(dest.proto.as_bytes());
+        w.push(b' ');
+        write_ip(w, &dest.ip)?;
+        w.push(b':');
+        write_u64(w, u64::from(dest.port))?;
         if let Some(n) = dest.name.as_deref() {
             w.push(b' ');
             w.extend_from_slice(n.as_bytes());
         }
-        write!(w, "  {} flows: ", dest.flows)?;
+        w.extend_from_slice(b"  ");
+        write_u64(w, u64::from(dest.flows))?;
+        w.extend_from_slice(b" flows: ");
         write_outcomes(&dest.outcomes, w)?;
         w.push(b'\n');
     }
@@ -181,11 +188,6 @@ fn device(d: &crate::report::DeviceReport, w: &mut Vec<u8>) -> io::Result<()> {
 
 /// A finding in two lines: what and where, then when and which frames.
 fn finding(f: &crate::finding::Finding, w: &mut Vec<u8>) -> io::Result<()> {
-    let frames: Vec<String> = f
-        .evidence
-        .iter()
-        .map(|e| format!("{}#{}", e.file, e.frame))
-        .collect();
     writeln!(
         w,
         "  {:<7} {:<16} {}  {}",
@@ -194,14 +196,23 @@ fn finding(f: &crate::finding::Finding, w: &mut Vec<u8>) -> io::Result<()> {
         f.device,
         f.message
     )?;
-    writeln!(
+    w.extend_from_slice(b"          ");
+    write_u64(w, f.count)?;
+    write!(
         w,
-        "          {} time(s), {} to {}; frames {}",
-        f.count,
+        " time(s), {} to {}; frames ",
         format_time(f.first_seen),
-        format_time(f.last_seen),
-        frames.join(" ")
+        format_time(f.last_seen)
     )?;
+    for (i, e) in f.evidence.iter().enumerate() {
+        if i > 0 {
+            w.push(b' ');
+        }
+        write_u64(w, u64::from(e.file))?;
+        w.push(b'#');
+        write_u64(w, e.frame)?;
+    }
+    w.push(b'\n');
     Ok(())
 }
 
