@@ -551,7 +551,13 @@ impl<'a> Name<'a> {
     /// Appends the lowercase dotted form (no trailing dot) to `out`.
     pub fn write_to(&self, out: &mut String) {
         match self.flat() {
-            Some(wire) => push_labels(wire_labels(wire), out),
+            Some(wire) => {
+                let mut buf = [0u8; 256];
+                match flat_dotted(wire, &mut buf) {
+                    Some(text) => out.push_str(text),
+                    None => push_labels(wire_labels(wire), out),
+                }
+            }
             None => push_labels(self.labels(), out),
         }
     }
@@ -616,6 +622,38 @@ fn wire_labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
         at += 1 + len;
         Some(label)
     })
+}
+
+/// A pointer-free wire name (see [`Name::flat`]) whose labels are all
+/// printable ASCII without `.` or `\` (nearly every name), in presentation
+/// form in `buf`: the labels copied in one piece, each length byte after
+/// the first turned into a dot, lowercased in place. `None` for a name
+/// that needs escapes (or the root), which [`push_labels`] writes.
+fn flat_dotted<'b>(wire: &[u8], buf: &'b mut [u8; 256]) -> Option<&'b str> {
+    // The first length byte and the root byte are not written.
+    let n = wire.len().checked_sub(2).filter(|&n| n > 0)?;
+    let text = buf.get_mut(..n)?;
+    text.copy_from_slice(wire.get(1..1 + n)?);
+    let mut at = 0;
+    loop {
+        let len = usize::from(*wire.get(at)?);
+        if len == 0 {
+            break;
+        }
+        let label = wire.get(at + 1..at + 1 + len)?;
+        if !label
+            .iter()
+            .all(|&b| matches!(b, 0x21..=0x7e) && b != b'.' && b != b'\\')
+        {
+            return None;
+        }
+        if at > 0 {
+            *text.get_mut(at - 1)? = b'.';
+        }
+        at += 1 + len;
+    }
+    text.make_ascii_lowercase();
+    std::str::from_utf8(text).ok()
 }
 
 /// Labels in presentation form: lowercase, dot-separated, `.` and `\`
