@@ -307,7 +307,6 @@ fn client_facts<'i>(
 /// Lowercase, trimmed of a trailing dot: how names are kept.
 fn normalise_name(name: &str, out: &mut String) {
     out.clear();
-    for c in name.trim_end_matches('.').chars() {
-        out.push(c.to_ascii_lowercase());
-    }
+    out.push_str(name.trim_end_matches('.'));
+    out.make_ascii_lowercase();
 }

@@ -180,23 +180,33 @@ pub(crate) fn write_outcomes(o: &crate::device::Outcomes, w: &mut impl Write) ->
 
 /// A device's names with where each came from: `api.example.net (dns+sni)`.
 pub(crate) fn names_with_sources(d: &crate::report::DeviceReport) -> String {
-    // Written in place: a device on the site mix has hundreds of names.
-    let mut out = String::new();
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and names are text.
+    let _ = write_names_with_sources(d, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`names_with_sources`] written to `w`: a device on the site mix has
+/// hundreds of names.
+pub(crate) fn write_names_with_sources(
+    d: &crate::report::DeviceReport,
+    w: &mut impl Write,
+) -> io::Result<()> {
     for (i, (n, sources)) in d.name_sources.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            w.write_all(b", ")?;
         }
-        out.push_str(n);
-        out.push_str(" (");
+        w.write_all(n.as_bytes())?;
+        w.write_all(b" (")?;
         for (j, s) in sources.iter().enumerate() {
             if j > 0 {
-                out.push('+');
+                w.write_all(b"+")?;
             }
-            out.push_str(s);
+            w.write_all(s.as_bytes())?;
         }
-        out.push(')');
+        w.write_all(b")")?;
     }
-    out
+    Ok(())
 }
 
 /// One way a device's DNS went around the site's resolver, in words.

@@ -1,6 +1,8 @@
 //! The plain-text report for a terminal.
 
-use super::{bypass_words, human_bytes, names_with_sources, write_ip, write_outcomes, write_u64};
+use super::{
+    bypass_words, human_bytes, write_ip, write_names_with_sources, write_outcomes, write_u64,
+};
 use crate::report::{format_time, Report};
 use std::io::{self, Write};
 
@@ -152,7 +154,9 @@ fn device(d: &crate::report::DeviceReport, w: &mut Vec<u8>) -> io::Result<()> {
         )?;
     }
     if !d.names.is_empty() {
-        writeln!(w, "  names: {}", names_with_sources(d))?;
+        w.extend_from_slice(b"  names: ");
+        write_names_with_sources(d, w)?;
+        w.push(b'\n');
     }
     for b in &d.dns_bypass {
         writeln!(w, "  {}", bypass_words(b))?;
