@@ -272,12 +272,22 @@ impl FlowTable {
 
     /// Ends every flow still in the table (the capture is over).
     pub fn drain(&mut self, sink: &mut impl FlowSink) {
+        // In list order, as removing each head would, but without unlinking
+        // and unindexing flows one by one: the table is emptied at once.
         for class in 0..CLASSES {
-            while self.lists[class].head != NIL {
-                let head = self.lists[class].head;
-                self.remove(head, EndReason::CaptureEnd, sink);
+            let mut slot = self.lists[class].head;
+            while let Some(flow) = self.slots.get(slot as usize).and_then(Option::as_ref) {
+                sink.flow_ended(flow, EndReason::CaptureEnd);
+                slot = flow.next;
             }
+            self.lists[class] = List {
+                head: NIL,
+                tail: NIL,
+            };
         }
+        self.index.clear();
+        self.slots.clear();
+        self.free.clear();
     }
 
     fn evict_one(&mut self, sink: &mut impl FlowSink) {
