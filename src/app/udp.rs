@@ -85,8 +85,9 @@ fn on_ntp(
         if s.reference_raw != Some(h.reference_id) {
             s.reference_raw = Some(h.reference_id);
             s.reference_id = h.reference_text().map(str::to_string).or_else(|| {
-                let r = h.reference_id;
-                Some(format!("{}.{}.{}.{}", r[0], r[1], r[2], r[3]))
+                let mut text = String::with_capacity(15);
+                crate::output::push_ip(&mut text, &std::net::IpAddr::from(h.reference_id));
+                Some(text)
             });
         }
         if let Some(k) = h.kiss_code().filter(|_| h.is_kiss_of_death()) {

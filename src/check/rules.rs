@@ -602,12 +602,13 @@ fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -
     ]
     .into_iter()
     .find(|(_, n, _)| *n > 0)?;
-    let servers = q
-        .servers
-        .iter()
-        .map(|s| s.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut servers = String::new();
+    for (i, s) in q.servers.iter().enumerate() {
+        if i > 0 {
+            servers.push_str(", ");
+        }
+        crate::output::push_ip(&mut servers, s);
+    }
     let from = if servers.is_empty() {
         String::new()
     } else {
@@ -627,16 +628,24 @@ fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -
         }
         _ => format!("check the site's resolver{from} and its upstream or filtering for this name"),
     };
-    let sometimes = if ok > 0 {
-        format!(" ({n} of {} responses; others resolved)", n + ok)
+    // Built in one string: a site mix has thousands of these.
+    let mut message = String::with_capacity(name.len() + what.len() + fix.len() + 48);
+    message.push_str("DNS for ");
+    message.push_str(name);
+    message.push_str(": ");
+    message.push_str(what);
+    message.push_str(" (");
+    crate::output::push_u64(&mut message, u64::from(n));
+    if ok > 0 {
+        message.push_str(" of ");
+        crate::output::push_u64(&mut message, u64::from(n) + u64::from(ok));
+        message.push_str(" responses; others resolved)");
     } else {
-        format!(" ({n} time{})", if n == 1 { "" } else { "s" })
-    };
-    let mut f = new_finding(
-        Kind::DnsFailure,
-        dev,
-        format!("DNS for {name}: {what}{sometimes}; {fix}"),
-    );
+        message.push_str(if n == 1 { " time)" } else { " times)" });
+    }
+    message.push_str("; ");
+    message.push_str(&fix);
+    let mut f = new_finding(Kind::DnsFailure, dev, message);
     f.proto = Some("udp");
     f.port = Some(53);
     f.remote_ip = q.servers.first().copied();

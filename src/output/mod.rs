@@ -112,10 +112,8 @@ pub(crate) fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Writes `n` in decimal, as `{n}` does, without the formatting machinery
-/// (the text report writes numbers by the thousand).
-pub(crate) fn write_u64(w: &mut impl Write, mut n: u64) -> io::Result<()> {
-    let mut buf = [0u8; 20];
+/// `n` in decimal, as `{n}` writes it, in the end of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
     loop {
         at -= 1;
@@ -125,7 +123,38 @@ pub(crate) fn write_u64(w: &mut impl Write, mut n: u64) -> io::Result<()> {
             break;
         }
     }
-    w.write_all(&buf[at..])
+    &buf[at..]
+}
+
+/// Writes `n` in decimal, as `{n}` does, without the formatting machinery
+/// (the text report writes numbers by the thousand).
+pub(crate) fn write_u64(w: &mut impl Write, n: u64) -> io::Result<()> {
+    w.write_all(decimal(n, &mut [0; 20]))
+}
+
+/// Appends `n` in decimal to `s` (see [`write_u64`]).
+pub(crate) fn push_u64(s: &mut String, n: u64) {
+    for &d in decimal(n, &mut [0; 20]) {
+        s.push(char::from(d));
+    }
+}
+
+/// Appends an address to `s` (see [`write_ip`]).
+pub(crate) fn push_ip(s: &mut String, ip: &std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(a) => {
+            for (i, o) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                push_u64(s, u64::from(o));
+            }
+        }
+        std::net::IpAddr::V6(_) => {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{ip}");
+        }
+    }
 }
 
 /// Writes an address as `{ip}` does; IPv4 without the formatting
@@ -241,8 +270,14 @@ mod tests {
         #[test]
         fn writers_match_display(n in any::<u64>(), v4 in any::<u32>(), v6 in any::<u128>()) {
             prop_assert_eq!(written(|w| write_u64(w, n)), n.to_string());
+            let mut pushed = String::from("x");
+            push_u64(&mut pushed, n);
+            prop_assert_eq!(pushed, format!("x{n}"));
             for ip in [IpAddr::from(v4.to_be_bytes()), IpAddr::from(v6.to_be_bytes())] {
                 prop_assert_eq!(written(|w| write_ip(w, &ip)), ip.to_string());
+                let mut pushed = String::new();
+                push_ip(&mut pushed, &ip);
+                prop_assert_eq!(pushed, ip.to_string());
             }
         }
     }
