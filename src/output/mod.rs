@@ -240,16 +240,29 @@ pub(crate) fn write_names_with_sources(
 
 /// One way a device's DNS went around the site's resolver, in words.
 pub(crate) fn bypass_words(b: &crate::device::bypass::DnsBypass) -> String {
-    format!(
-        "DNS bypasses the site resolver: {} to {}:{}{}",
-        b.how,
-        b.server,
-        b.port,
-        b.name
-            .as_deref()
-            .map(|n| format!(" ({n})"))
-            .unwrap_or_default()
-    )
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and the words are text.
+    let _ = write_bypass(b, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`bypass_words`] written to `w`.
+pub(crate) fn write_bypass(
+    b: &crate::device::bypass::DnsBypass,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    w.write_all(b"DNS bypasses the site resolver: ")?;
+    w.write_all(b.how.as_bytes())?;
+    w.write_all(b" to ")?;
+    write_ip(w, &b.server)?;
+    w.write_all(b":")?;
+    write_u64(w, u64::from(b.port))?;
+    if let Some(n) = &b.name {
+        w.write_all(b" (")?;
+        w.write_all(n.as_bytes())?;
+        w.write_all(b")")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

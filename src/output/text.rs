@@ -1,7 +1,7 @@
 //! The plain-text report for a terminal.
 
 use super::{
-    bypass_words, human_bytes, write_ip, write_names_with_sources, write_outcomes, write_u64,
+    human_bytes, write_bypass, write_ip, write_names_with_sources, write_outcomes, write_u64,
 };
 use crate::report::{format_time, Report};
 use std::io::{self, Write};
@@ -159,7 +159,9 @@ fn device(d: &crate::report::DeviceReport, w: &mut Vec<u8>) -> io::Result<()> {
         w.push(b'\n');
     }
     for b in &d.dns_bypass {
-        writeln!(w, "  {}", bypass_words(b))?;
+        w.extend_from_slice(b"  ");
+        write_bypass(b, w)?;
+        w.push(b'\n');
     }
     for q in &d.requirements {
         writeln!(
