@@ -2,11 +2,14 @@
 
 use crate::capture::filter::Filter;
 use crate::capture::merge::Merge;
-use crate::capture::CaptureError;
-use crate::engine::{Engine, EngineConfig};
+use crate::capture::{CaptureError, Frame, Nanos};
+use crate::engine::{Engine, EngineConfig, Tally};
+use crate::live::shard;
 use crate::profile::{ProfileSet, Site};
 use crate::report::{self, Checks, Report};
+use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// What to analyse.
 #[derive(Debug, Clone, Default)]
@@ -47,38 +50,15 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
         .sum();
     let (engine, problems) = if workers == 1 {
         let mut engine = Engine::new(opts.engine);
-        let problems = read_share(&mut engine, merge, filter, (0, 1), bytes_total, progress);
+        let read = read_all(merge, filter, bytes_total, progress, |f| {
+            engine.process(f);
+            true
+        });
+        engine.stats.filtered_out = read.filtered_out;
         engine.finish();
-        (engine, problems)
+        (engine, read.problems)
     } else {
-        std::thread::scope(|scope| -> Result<_, CaptureError> {
-            let mut handles = Vec::new();
-            for i in 1..workers {
-                let merge = Merge::open(&opts.files)?;
-                let filter = opts.filter.as_deref().map(Filter::new).transpose()?;
-                let cfg = opts.engine;
-                handles.push(scope.spawn(move || {
-                    let mut w = crate::live::shard::Worker::new(cfg);
-                    read_share(&mut w.engine, merge, filter, (i, workers), 0, &mut |_| {});
-                    w.finish()
-                }));
-            }
-            let mut w = crate::live::shard::Worker::new(opts.engine);
-            let problems = read_share(
-                &mut w.engine,
-                merge,
-                filter,
-                (0, workers),
-                bytes_total,
-                progress,
-            );
-            let mut tallies = vec![w.finish()];
-            for h in handles {
-                // A worker that panicked is a bug: let it surface as one.
-                tallies.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            }
-            Ok((Engine::from_tallies(opts.engine, tallies), problems))
-        })?
+        read_shared(opts.engine, merge, filter, workers, bytes_total, progress)
     };
     let files: Vec<String> = opts.files.iter().map(|p| p.display().to_string()).collect();
     let builtin;
@@ -104,25 +84,29 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
     Ok(report)
 }
 
-/// Reads every frame of `merge` through `filter` and analyses those of
-/// worker `me.0` of `me.1` ([`crate::live::shard::shard_of`]); every other
-/// frame only tells the engine the time, so its timeouts fall where one
-/// engine's would. Worker 0 also counts the frames the filter left out and
-/// reports progress. Returns the problems the readers and filter met.
-fn read_share(
-    engine: &mut Engine,
+/// What reading every file gave, besides the frames.
+struct Read {
+    /// Frames the filter left out.
+    filtered_out: u64,
+    /// The problems the readers and the filter met.
+    problems: Vec<String>,
+}
+
+/// Reads every frame of `merge`, in time order, through `filter`, and hands
+/// each frame the filter keeps to `each`, which answers false to stop
+/// early. Reports progress every 65,536 frames.
+fn read_all(
     mut merge: Merge<std::fs::File>,
     mut filter: Option<Filter>,
-    me: (usize, usize),
     bytes_total: u64,
     progress: &mut dyn FnMut(Progress),
-) -> Vec<String> {
-    let (mine, workers) = me;
+    mut each: impl FnMut(&Frame<'_>) -> bool,
+) -> Read {
     let mut filtered_out = 0u64;
     let mut n = 0u64;
     loop {
         n += 1;
-        if mine == 0 && n.is_multiple_of(65_536) {
+        if n.is_multiple_of(65_536) {
             let p = Progress {
                 bytes_read: merge.position(),
                 bytes_total,
@@ -139,14 +123,9 @@ fn read_share(
                 continue;
             }
         }
-        if workers == 1 || crate::live::shard::shard_of(&frame, workers) == mine {
-            engine.process(&frame);
-        } else {
-            engine.advance(frame.ts);
+        if !each(&frame) {
+            break;
         }
-    }
-    if mine == 0 {
-        engine.stats.filtered_out = filtered_out;
     }
     let mut problems = Vec::new();
     for r in merge.readers() {
@@ -157,5 +136,260 @@ fn read_share(
     if let Some(f) = &filter {
         problems.extend(f.problems.iter().cloned());
     }
-    problems
+    Read {
+        filtered_out,
+        problems,
+    }
+}
+
+/// `workers` engines, one per shard ([`shard::shard_of`]), fed by one
+/// reader. This thread reads and filters, routes each frame to its shard's
+/// open batch (one copy of its bytes), and queues full batches; `workers - 1`
+/// helper threads analyse queued batches, each engine on one thread at a
+/// time and its batches in order. When the reader is ahead (no free batch
+/// left) it analyses a batch itself instead of waiting, so reading and
+/// analysis share the cores as the work requires: the reader costs about
+/// as much as half the analysis, so a fixed split would leave a core idle.
+/// The engines are merged when the files end.
+fn read_shared(
+    cfg: EngineConfig,
+    merge: Merge<std::fs::File>,
+    filter: Option<Filter>,
+    workers: usize,
+    bytes_total: u64,
+    progress: &mut dyn FnMut(Progress),
+) -> (Engine, Vec<String>) {
+    let pool = Pool::new(cfg, workers);
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for i in 1..workers {
+            let h = std::thread::Builder::new()
+                .name(format!("shard-{i}"))
+                .spawn_scoped(scope, || {
+                    let _gone = pool.on_exit();
+                    pool.help_until_done();
+                });
+            handles.push(h.expect("spawn a worker thread"));
+        }
+        // Should this thread unwind, the helpers must not wait for it.
+        let _gone = pool.on_exit();
+        let mut feed = Feed::new(&pool);
+        let read = read_all(merge, filter, bytes_total, progress, |f| feed.route(f));
+        feed.close();
+        pool.help_until_done();
+        for h in handles {
+            // A helper that panicked is a bug: let it surface as one.
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+        let tallies = pool.finish();
+        let mut engine = Engine::from_tallies(cfg, tallies);
+        engine.stats.filtered_out = read.filtered_out;
+        (engine, read.problems)
+    })
+}
+
+/// Free batches per engine: enough that a helper always finds work while
+/// the reader analyses a batch, few enough that memory stays a few MB.
+const BATCHES_PER_ENGINE: usize = 6;
+
+/// Engines and the batches queued for them, shared by the reader and the
+/// helper threads.
+struct Pool {
+    state: Mutex<State>,
+    /// Signalled whenever a batch is queued or freed, an engine is put
+    /// back, or the run ends.
+    changed: Condvar,
+}
+
+struct State {
+    /// Each shard's engine; `None` while a thread is running it.
+    engines: Vec<Option<shard::Worker>>,
+    /// Each shard's full batches, oldest first.
+    queues: Vec<VecDeque<shard::Batch>>,
+    free: Vec<shard::Batch>,
+    /// The reader has queued its last batch.
+    closed: bool,
+    /// A thread ended by panicking: everyone stops.
+    failed: bool,
+}
+
+impl State {
+    /// A shard with queued batches whose engine is free.
+    /// The one with the longest queue.
+    fn runnable(&self) -> Option<usize> {
+        (0..self.queues.len())
+            .filter(|&i| !self.queues[i].is_empty() && self.engines[i].is_some())
+            .max_by_key(|&i| self.queues[i].len())
+    }
+
+    fn idle(&self) -> bool {
+        self.queues.iter().all(|q| q.is_empty()) && self.engines.iter().all(|e| e.is_some())
+    }
+}
+
+/// Sets [`State::failed`] when dropped during a panic.
+struct ExitGuard<'a>(&'a Pool);
+
+impl Drop for ExitGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut st = self.0.lock();
+            st.failed = true;
+            drop(st);
+            self.0.changed.notify_all();
+        }
+    }
+}
+
+impl Pool {
+    fn new(cfg: EngineConfig, n: usize) -> Pool {
+        Pool {
+            state: Mutex::new(State {
+                engines: (0..n).map(|_| Some(shard::Worker::new(cfg))).collect(),
+                queues: (0..n).map(|_| VecDeque::new()).collect(),
+                free: (0..n * BATCHES_PER_ENGINE)
+                    .map(|_| shard::Batch::new())
+                    .collect(),
+                closed: false,
+                failed: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; a poisoned lock still
+        // holds consistent state.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.changed.wait(st).unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn on_exit(&self) -> ExitGuard<'_> {
+        ExitGuard(self)
+    }
+
+    /// Runs shard `i`'s next batch on this thread, the lock released
+    /// meanwhile; the engine and the emptied batch go back after.
+    fn run<'a>(&'a self, mut st: MutexGuard<'a, State>, i: usize) -> MutexGuard<'a, State> {
+        let (Some(mut w), Some(mut b)) = (st.engines[i].take(), st.queues[i].pop_front()) else {
+            return st;
+        };
+        drop(st);
+        w.batch(&b);
+        b.clear();
+        let mut st = self.lock();
+        st.engines[i] = Some(w);
+        st.free.push(b);
+        self.changed.notify_all();
+        st
+    }
+
+    /// A helper thread's loop: runs whatever batch is runnable until the
+    /// reader has closed and nothing is left.
+    fn help_until_done(&self) {
+        let mut st = self.lock();
+        loop {
+            if st.failed || (st.closed && st.idle()) {
+                return;
+            }
+            match st.runnable() {
+                Some(i) => st = self.run(st, i),
+                None => st = self.wait(st),
+            }
+        }
+    }
+
+    /// A free batch for the reader. When there is none the reader is
+    /// ahead of the helpers: it analyses a queued batch itself, or waits
+    /// for one to be freed. `None` when a helper has failed.
+    fn take_free(&self) -> Option<shard::Batch> {
+        let mut st = self.lock();
+        loop {
+            if st.failed {
+                return None;
+            }
+            if let Some(b) = st.free.pop() {
+                return Some(b);
+            }
+            match st.runnable() {
+                Some(i) => st = self.run(st, i),
+                None => st = self.wait(st),
+            }
+        }
+    }
+
+    /// Queues a full batch for shard `i`.
+    fn queue(&self, i: usize, b: shard::Batch) {
+        let mut st = self.lock();
+        st.queues[i].push_back(b);
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// The engines' final states, in shard order. Only once every thread
+    /// has finished; a thread that failed has already been reported.
+    fn finish(&self) -> Vec<Tally> {
+        let mut st = self.lock();
+        st.engines
+            .iter_mut()
+            .map(|e| e.take().expect("every engine is back").finish())
+            .collect()
+    }
+}
+
+/// The reader's side: routes each frame into its shard's open batch, with
+/// the capture time reached so far ([`shard::Batch::push_at`]).
+struct Feed<'a> {
+    pool: &'a Pool,
+    open: Vec<shard::Batch>,
+    now: Nanos,
+}
+
+impl<'a> Feed<'a> {
+    fn new(pool: &'a Pool) -> Feed<'a> {
+        let n = pool.lock().engines.len();
+        let open = (0..n).filter_map(|_| pool.take_free()).collect();
+        Feed {
+            pool,
+            open,
+            now: Nanos::MIN,
+        }
+    }
+
+    /// False when a helper has failed: the run stops.
+    fn route(&mut self, f: &Frame<'_>) -> bool {
+        self.now = self.now.max(f.ts);
+        let i = shard::shard_of(f, self.open.len());
+        if self.open[i].push_at(f, self.now) {
+            return true;
+        }
+        if !self.send(i) {
+            return false;
+        }
+        self.open[i].push_at(f, self.now)
+    }
+
+    fn send(&mut self, i: usize) -> bool {
+        let Some(fresh) = self.pool.take_free() else {
+            return false;
+        };
+        let mut full = std::mem::replace(&mut self.open[i], fresh);
+        full.now = self.now;
+        self.pool.queue(i, full);
+        true
+    }
+
+    /// Queues every open batch, empty or not, so every engine is told the
+    /// final capture time, and closes the run.
+    fn close(self) {
+        for (i, mut b) in self.open.into_iter().enumerate() {
+            b.now = self.now;
+            self.pool.queue(i, b);
+        }
+        self.pool.lock().closed = true;
+        self.pool.changed.notify_all();
+    }
 }

@@ -158,7 +158,8 @@ fn fast_key(d: &[u8]) -> Option<HostKey> {
             }
             let s: [u8; 4] = h[12..16].try_into().ok()?;
             let t: [u8; 4] = h[16..20].try_into().ok()?;
-            (v4(s), v4(t), h[9], l3 + ihl)
+            let local = |b: [u8; 4]| crate::device::is_local_scope(&IpAddr::V4(b.into()));
+            ((v4(s), local(s)), (v4(t), local(t)), h[9], l3 + ihl)
         }
         0x86dd => {
             let h = d.get(l3..l3 + 40)?;
@@ -167,7 +168,13 @@ fn fast_key(d: &[u8]) -> Option<HostKey> {
             }
             let s: [u8; 16] = h[8..24].try_into().ok()?;
             let t: [u8; 16] = h[24..40].try_into().ok()?;
-            (s, t, h[6], l3 + 40)
+            // A v4-mapped address is judged as the IPv4 address it maps.
+            let local = |b: [u8; 16]| {
+                let v6 = std::net::Ipv6Addr::from(b);
+                let ip = v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4);
+                crate::device::is_local_scope(&ip)
+            };
+            ((s, local(s)), (t, local(t)), h[6], l3 + 40)
         }
         0x0806 | 0x888e | 0x88cc => return Some(link_only(Some(src), Some(dst))),
         _ => return None,
@@ -185,18 +192,14 @@ fn fast_key(d: &[u8]) -> Option<HostKey> {
             return Some(k);
         }
     }
-    let ip = |b: [u8; 16]| -> IpAddr {
-        let v6 = std::net::Ipv6Addr::from(b);
-        v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
-    };
     let a = End {
-        ip: sip,
-        local: crate::device::is_local_scope(&ip(sip)),
+        ip: sip.0,
+        local: sip.1,
         port: sport,
     };
     let b = End {
-        ip: dip,
-        local: crate::device::is_local_scope(&ip(dip)),
+        ip: dip.0,
+        local: dip.1,
         port: dport,
     };
     Some(pick(a, b))

@@ -121,7 +121,7 @@ fn analyze_reports_the_same_bytes_with_any_number_of_workers() {
     for files in cases() {
         for filter in [None, Some("not port 53")] {
             let one = json(&files, 1, filter);
-            for workers in [2, 3] {
+            for workers in [2, 3, 5] {
                 let many = json(&files, workers, filter);
                 if many != one {
                     let (a, b): (Value, Value) = (
