@@ -135,8 +135,10 @@ pub struct AnalyzeArgs {
     /// Exit with status 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value = "never")]
     pub fail_on: FailOn,
-    /// Analysis threads: each reads the files and analyses the hosts that
-    /// hash to it; the report is the same with any number. 0: one per core.
+    /// Analysis threads: one reads the files and hands each host's frames
+    /// to the engine its address hashes to; all of them analyse, and build
+    /// and write the report. The report is the same with any number.
+    /// 0: one per core.
     #[arg(long, value_name = "N", default_value = "1")]
     pub workers: usize,
     #[command(flatten)]
