@@ -174,6 +174,21 @@ pub(crate) fn write_ip(w: &mut impl Write, ip: &std::net::IpAddr) -> io::Result<
     }
 }
 
+/// Where a device sits on WiFi, in words: `on Office channel 6`,
+/// `access point (hidden) channel ?`.
+pub(crate) fn wifi_words(wifi: &crate::device::facts::WifiFacts) -> String {
+    format!(
+        "{} {} channel {}",
+        if wifi.access_point {
+            "access point"
+        } else {
+            "on"
+        },
+        wifi.ssid.as_deref().unwrap_or("(hidden)"),
+        wifi.channel.map_or("?".into(), |c| c.to_string())
+    )
+}
+
 /// How attempts to a destination went, in words.
 pub(crate) fn outcome_words(o: &crate::device::Outcomes) -> String {
     let mut out = Vec::new();

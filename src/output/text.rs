@@ -139,19 +139,7 @@ fn device(d: &crate::report::DeviceReport, w: &mut Vec<u8>) -> io::Result<()> {
         writeln!(w, "  MUD URL (DHCP option 161): {url}")?;
     }
     if let Some(wifi) = &d.wifi {
-        writeln!(
-            w,
-            "  wifi: {} {} channel {}",
-            if wifi.access_point {
-                "access point"
-            } else {
-                "on"
-            },
-            wifi.ssid.as_deref().unwrap_or("(hidden)"),
-            wifi.channel
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "?".into())
-        )?;
+        writeln!(w, "  wifi: {}", super::wifi_words(wifi))?;
     }
     if !d.names.is_empty() {
         w.extend_from_slice(b"  names: ");

@@ -103,16 +103,7 @@ fn checklist(r: &Report, d: &DeviceReport, theme: Theme, w: usize) -> Vec<Line<'
     };
     out.extend(para(Span::raw("   profile: "), &profile, Style::new(), w));
     if let Some(wifi) = &d.wifi {
-        let text = format!(
-            "{} {} channel {}",
-            if wifi.access_point {
-                "access point"
-            } else {
-                "on"
-            },
-            wifi.ssid.as_deref().unwrap_or("(hidden)"),
-            wifi.channel.map_or("?".into(), |c| c.to_string())
-        );
+        let text = crate::output::wifi_words(wifi);
         out.extend(para(Span::raw("   wifi: "), &text, Style::new(), w));
     }
     if let Some(sum) = &d.summary {
