@@ -35,6 +35,7 @@ pub mod fuzzing;
 pub mod live;
 pub mod output;
 pub mod par;
+pub mod plain;
 pub mod profile;
 pub mod proto;
 pub mod report;

@@ -86,7 +86,7 @@ fn on_ntp(
             s.reference_raw = Some(h.reference_id);
             s.reference_id = h.reference_text().map(str::to_string).or_else(|| {
                 let mut text = String::with_capacity(15);
-                crate::output::push_ip(&mut text, &std::net::IpAddr::from(h.reference_id));
+                crate::plain::push_ip(&mut text, &std::net::IpAddr::from(h.reference_id));
                 Some(text)
             });
         }

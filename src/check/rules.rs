@@ -607,7 +607,7 @@ fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -
         if i > 0 {
             servers.push_str(", ");
         }
-        crate::output::push_ip(&mut servers, s);
+        crate::plain::push_ip(&mut servers, s);
     }
     let from = if servers.is_empty() {
         String::new()
@@ -635,10 +635,10 @@ fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -
     message.push_str(": ");
     message.push_str(what);
     message.push_str(" (");
-    crate::output::push_u64(&mut message, u64::from(n));
+    crate::plain::push_u64(&mut message, u64::from(n));
     if ok > 0 {
         message.push_str(" of ");
-        crate::output::push_u64(&mut message, u64::from(n) + u64::from(ok));
+        crate::plain::push_u64(&mut message, u64::from(n) + u64::from(ok));
         message.push_str(" responses; others resolved)");
     } else {
         message.push_str(if n == 1 { " time)" } else { " times)" });
