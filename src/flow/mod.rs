@@ -188,10 +188,6 @@ pub struct Flow {
     /// What the app-layer parsers learned, allocated only when they learn
     /// something.
     pub app: Option<Box<crate::app::FlowApp>>,
-    // Idle list links (slot indices), managed by the table.
-    prev: u32,
-    next: u32,
-    class: u8,
 }
 
 impl Flow {

@@ -7,7 +7,8 @@ use super::{
 use crate::capture::Nanos;
 use crate::decode::l4::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use crate::decode::{Packet, L4};
-use std::collections::HashMap;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 
 const NIL: u32 = u32::MAX;
 const SEC: Nanos = 1_000_000_000;
@@ -61,12 +62,29 @@ struct List {
     tail: u32,
 }
 
+/// A slot's place in its class's idle list.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    prev: u32,
+    next: u32,
+    class: u8,
+}
+
 /// The flow table: a hash index over a slot vector, with per-class idle
 /// lists ordered from least to most recently active.
+///
+/// Every packet moves its flow to the tail of its list, which touches the
+/// flows before and after it: the links live in their own small vector,
+/// beside the slots, so that touches a few bytes each (mostly in cache)
+/// instead of two whole flows scattered over megabytes. The index holds
+/// only slot numbers, hashed by the key of the flow in the slot, for the
+/// same reason: 4 bytes an entry where a key and slot took 64.
 pub struct FlowTable {
     cfg: FlowConfig,
-    index: HashMap<FlowKey, u32, crate::device::Fast>,
+    index: HashTable<u32>,
+    hasher: crate::device::Fast,
     slots: Vec<Option<Flow>>,
+    links: Vec<Link>,
     free: Vec<u32>,
     lists: [List; CLASSES],
     stats: FlowStats,
@@ -88,8 +106,10 @@ impl FlowTable {
         let cap = cfg.max_flows.min(1 << 12);
         FlowTable {
             cfg,
-            index: HashMap::with_capacity_and_hasher(cap, Default::default()),
+            index: HashTable::with_capacity(cap),
+            hasher: Default::default(),
             slots: Vec::with_capacity(cap),
+            links: Vec::with_capacity(cap),
             free: Vec::new(),
             lists: [List {
                 head: NIL,
@@ -135,7 +155,7 @@ impl FlowTable {
                     return None;
                 }
                 let f = self.slots.get(slot as usize)?.as_ref()?;
-                slot = f.next;
+                slot = self.links.get(slot as usize)?.next;
                 Some(f)
             })
         })
@@ -161,35 +181,47 @@ impl FlowTable {
             .expect("linked slot holds a flow")
     }
 
-    fn unlink(&mut self, slot: u32) {
-        let (prev, next, class) = {
-            let f = self.flow(slot);
-            (f.prev, f.next, f.class as usize)
+    fn hash(&self, key: &FlowKey) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The slot of the flow with `key` (hashed `h`).
+    fn find(&self, h: u64, key: &FlowKey) -> Option<u32> {
+        let slots = &self.slots;
+        let holds = |s: &u32| {
+            slots
+                .get(*s as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|f| f.key == *key)
         };
+        self.index.find(h, holds).copied()
+    }
+
+    fn unlink(&mut self, slot: u32) {
+        let Link { prev, next, class } = self.links[slot as usize];
+        let class = class as usize;
         if prev == NIL {
             self.lists[class].head = next;
         } else {
-            self.flow_mut(prev).next = next;
+            self.links[prev as usize].next = next;
         }
         if next == NIL {
             self.lists[class].tail = prev;
         } else {
-            self.flow_mut(next).prev = prev;
+            self.links[next as usize].prev = prev;
         }
     }
 
     fn push_tail(&mut self, slot: u32) {
-        let class = self.flow(slot).class as usize;
+        let link = &mut self.links[slot as usize];
+        let class = link.class as usize;
         let tail = self.lists[class].tail;
-        {
-            let f = self.flow_mut(slot);
-            f.prev = tail;
-            f.next = NIL;
-        }
+        link.prev = tail;
+        link.next = NIL;
         if tail == NIL {
             self.lists[class].head = slot;
         } else {
-            self.flow_mut(tail).next = slot;
+            self.links[tail as usize].next = slot;
         }
         self.lists[class].tail = slot;
     }
@@ -199,7 +231,10 @@ impl FlowTable {
         // Summarised where it lies, then dropped: taking it out first
         // copied the whole flow once more.
         if let Some(flow) = self.slots[slot as usize].as_ref() {
-            self.index.remove(&flow.key);
+            let h = self.hasher.hash_one(&flow.key);
+            if let Ok(e) = self.index.find_entry(h, |&s| s == slot) {
+                e.remove();
+            }
             match why {
                 EndReason::Idle => self.stats.expired += 1,
                 EndReason::Evicted => self.stats.evicted += 1,
@@ -264,8 +299,9 @@ impl FlowTable {
     /// the report is built next, and can reuse it.
     pub fn release(&mut self) {
         if self.index.is_empty() {
-            self.index = HashMap::default();
+            self.index = HashTable::new();
             self.slots = Vec::new();
+            self.links = Vec::new();
             self.free = Vec::new();
         }
     }
@@ -278,7 +314,7 @@ impl FlowTable {
             let mut slot = self.lists[class].head;
             while let Some(flow) = self.slots.get(slot as usize).and_then(Option::as_ref) {
                 sink.flow_ended(flow, EndReason::CaptureEnd);
-                slot = flow.next;
+                slot = self.links[slot as usize].next;
             }
             self.lists[class] = List {
                 head: NIL,
@@ -287,6 +323,7 @@ impl FlowTable {
         }
         self.index.clear();
         self.slots.clear();
+        self.links.clear();
         self.free.clear();
     }
 
@@ -331,8 +368,9 @@ impl FlowTable {
         let src = Endpoint::new(ip.src, sport);
         let dst = Endpoint::new(ip.dst, dport);
         let (key, _) = FlowKey::new(ip.proto, src, dst);
+        let h = self.hash(&key);
 
-        let mut existing = self.index.get(&key).copied();
+        let mut existing = self.find(h, &key);
         if let (Some(slot), L4::Tcp(t)) = (existing, pkt.l4) {
             let f = self.flow(slot);
             let ended = f.tcp.rst.iter().any(Option::is_some) || (f.tcp.fin[0] && f.tcp.fin[1]);
@@ -350,7 +388,7 @@ impl FlowTable {
                 if self.index.len() >= self.cfg.max_flows {
                     self.evict_one(sink);
                 }
-                let slot = self.create(key, pkt, src, dst, frame, ts);
+                let slot = self.create(key, h, pkt, src, dst, frame, ts);
                 (slot, true)
             }
         };
@@ -382,9 +420,11 @@ impl FlowTable {
         Some(Placed { slot, dir, new })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn create(
         &mut self,
         key: FlowKey,
+        h: u64,
         pkt: &Packet<'_>,
         src: Endpoint,
         dst: Endpoint,
@@ -426,6 +466,8 @@ impl FlowTable {
             },
             icmp_error: None,
             app: None,
+        };
+        let link = Link {
             prev: NIL,
             next: NIL,
             class: class_of(key.proto),
@@ -439,14 +481,24 @@ impl FlowTable {
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(flow);
+                self.links[s as usize] = link;
                 s
             }
             None => {
                 self.slots.push(Some(flow));
+                self.links.push(link);
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key, slot);
+        // Growing the index rehashes each slot by its flow's key.
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let rehash = |s: &u32| {
+            slots
+                .get(*s as usize)
+                .and_then(Option::as_ref)
+                .map_or(0, |f| hasher.hash_one(&f.key))
+        };
+        self.index.insert_unique(h, slot, rehash);
         slot
     }
 
@@ -462,7 +514,7 @@ impl FlowTable {
             Endpoint::new(q.src, q.sport),
             Endpoint::new(q.dst, q.dport),
         );
-        let Some(&slot) = self.index.get(&key) else {
+        let Some(slot) = self.find(self.hash(&key), &key) else {
             self.stats.icmp_unmatched += 1;
             return;
         };
