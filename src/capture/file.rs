@@ -302,14 +302,59 @@ impl<R: Read> FileReader<R> {
 
     /// The timestamp of the next frame, without consuming it; `None` at the
     /// end of the file (or where damage ends it).
+    #[inline]
     pub fn peek_ts(&mut self) -> Option<Nanos> {
         if self.pending.is_none() && !self.done {
-            self.pending = self.locate_next();
+            self.pending = match self.whole_pcap_record() {
+                Some(p) => Some(p),
+                None => self.locate_next(),
+            };
             if self.pending.is_none() {
                 self.done = true;
             }
         }
         self.pending.map(|p| p.ts)
+    }
+
+    /// The common case, kept small enough to inline: a classic pcap record
+    /// wholly buffered, no longer than the snap length and the cap.
+    /// Everything else (refills, odd lengths, the problems they raise,
+    /// pcapng) takes the careful path, [`FileReader::locate_next`].
+    #[inline]
+    fn whole_pcap_record(&self) -> Option<Pending> {
+        let Format::Pcap {
+            be,
+            nanos,
+            link,
+            snaplen,
+        } = self.format
+        else {
+            return None;
+        };
+        let h = self.avail().first_chunk::<16>()?;
+        let word = |i: usize| {
+            let w = u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+            if be {
+                w.swap_bytes()
+            } else {
+                w
+            }
+        };
+        let caplen = word(8);
+        let total = 16 + caplen as usize;
+        if caplen > MAX_FRAME || (snaplen != 0 && caplen > snaplen) || self.end - self.start < total
+        {
+            return None;
+        }
+        let (secs, frac) = (word(0) as i64, word(4) as i64);
+        Some(Pending {
+            ts: secs * 1_000_000_000 + if nanos { frac } else { frac * 1000 },
+            link,
+            data_at: 16,
+            caplen: caplen as usize,
+            orig_len: word(12).max(caplen),
+            total,
+        })
     }
 
     /// The next frame, borrowing the reader's buffer.
@@ -330,6 +375,7 @@ impl<R: Read> FileReader<R> {
         })
     }
 
+    #[inline(never)]
     fn locate_next(&mut self) -> Option<Pending> {
         let r = match self.format {
             Format::Pcap { .. } => self.locate_pcap(),
@@ -366,35 +412,6 @@ impl<R: Read> FileReader<R> {
         else {
             return Ok(None);
         };
-        // The common case first: the whole record is buffered, no longer
-        // than the snap length and the cap. Everything else (refills, odd
-        // lengths, the problems they raise) takes the careful path below.
-        if let Some(h) = self.avail().first_chunk::<16>() {
-            let word = |i: usize| {
-                let b = [h[i], h[i + 1], h[i + 2], h[i + 3]];
-                if be {
-                    u32::from_be_bytes(b)
-                } else {
-                    u32::from_le_bytes(b)
-                }
-            };
-            let caplen = word(8);
-            let total = 16 + caplen as usize;
-            if caplen <= MAX_FRAME
-                && (snaplen == 0 || caplen <= snaplen)
-                && self.end - self.start >= total
-            {
-                let (secs, frac) = (word(0) as i64, word(4) as i64);
-                return Ok(Some(Pending {
-                    ts: secs * 1_000_000_000 + if nanos { frac } else { frac * 1000 },
-                    link,
-                    data_at: 16,
-                    caplen: caplen as usize,
-                    orig_len: word(12).max(caplen),
-                    total,
-                }));
-            }
-        }
         if !self.fill(16).map_err(|e| self.io_fail(e))? {
             if self.end > self.start {
                 return Err(self.cut_off("a record header", 16));
