@@ -92,6 +92,9 @@ pub(super) fn on_tcp(
         }
         return;
     }
+    if flow.streams_done {
+        return;
+    }
     let mut fa = flow.app.take().unwrap_or_default();
     if !(fa.client.done && fa.server.done) {
         let server = (flow.server_ip(), flow.server.port);
@@ -109,6 +112,7 @@ pub(super) fn on_tcp(
             record_server(app, &mut fa, learned, flow, frame, inv);
         }
     }
+    flow.streams_done = fa.client.done && fa.server.done;
     flow.app = Some(fa);
 }
 

@@ -194,7 +194,18 @@ impl MacObservation {
         }
     }
 
+    /// One frame from `ip`. Nearly every frame a MAC sends comes from the
+    /// address its last one did: that case is inlined here.
+    #[inline]
     fn note_ip(&mut self, ip: IpAddr, first: (Nanos, FrameRef)) {
+        let last = usize::from(self.ip_index.last);
+        if let Some(e) = self.src_ips.get_mut(last).filter(|e| e.0 == ip) {
+            e.1 += 1;
+            if first < e.2 {
+                e.2 = first;
+            }
+            return;
+        }
         self.add_ip(ip, 1, first);
     }
 
@@ -215,6 +226,7 @@ impl MacObservation {
     /// address among the first of the whole capture is among the first its
     /// own shard saw, so the merge ([`MacObservation::merge`]) keeps the
     /// same ones one engine keeps.
+    #[inline(never)]
     fn add_ip(&mut self, ip: IpAddr, n: u64, first: (Nanos, FrameRef)) {
         if let Some(i) = self.ip_index.find(&self.src_ips, &ip) {
             let e = &mut self.src_ips[i];

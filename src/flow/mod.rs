@@ -188,6 +188,10 @@ pub struct Flow {
     /// What the app-layer parsers learned, allocated only when they learn
     /// something.
     pub app: Option<Box<crate::app::FlowApp>>,
+    /// Both directions' stream parsers have finished with this flow, so its
+    /// further segments need not open `app` (a bulk transfer's every
+    /// segment reached for it, a cache miss each).
+    pub streams_done: bool,
 }
 
 impl Flow {

@@ -466,6 +466,7 @@ impl FlowTable {
             },
             icmp_error: None,
             app: None,
+            streams_done: false,
         };
         let link = Link {
             prev: NIL,
