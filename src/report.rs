@@ -584,7 +584,7 @@ fn add_inbound(inv: &Inventory, devices: &mut [DeviceReport]) {
     let mut clients: Vec<_> = inv.destinations.iter().collect();
     clients.sort_by_key(|((mac, ip), _)| (*mac, *ip));
     for ((_, client), dests) in clients {
-        for dest in dests.values() {
+        for (_, dest) in crate::device::sorted(dests) {
             let Some(&i) = owner.get(&dest.ip) else {
                 continue;
             };
