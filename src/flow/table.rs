@@ -231,7 +231,7 @@ impl FlowTable {
         // Summarised where it lies, then dropped: taking it out first
         // copied the whole flow once more.
         if let Some(flow) = self.slots[slot as usize].as_ref() {
-            let h = self.hasher.hash_one(&flow.key);
+            let h = self.hasher.hash_one(flow.key);
             if let Ok(e) = self.index.find_entry(h, |&s| s == slot) {
                 e.remove();
             }
@@ -497,7 +497,7 @@ impl FlowTable {
             slots
                 .get(*s as usize)
                 .and_then(Option::as_ref)
-                .map_or(0, |f| hasher.hash_one(&f.key))
+                .map_or(0, |f| hasher.hash_one(f.key))
         };
         self.index.insert_unique(h, slot, rehash);
         slot
