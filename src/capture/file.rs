@@ -322,15 +322,7 @@ impl<R: Read> FileReader<R> {
     /// pcapng) takes the careful path, [`FileReader::locate_next`].
     #[inline]
     fn whole_pcap_record(&self) -> Option<Pending> {
-        let Format::Pcap {
-            be,
-            nanos,
-            link,
-            snaplen,
-        } = self.format
-        else {
-            return None;
-        };
+        let (be, nanos, link, snaplen) = self.pcap_format()?;
         let h = self.avail().first_chunk::<16>()?;
         let word = |i: usize| {
             let w = u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
@@ -402,14 +394,23 @@ impl<R: Read> FileReader<R> {
         )
     }
 
+    /// A classic pcap file's byte order, timestamp unit, link type and
+    /// snap length; `None` for pcapng.
+    #[inline]
+    fn pcap_format(&self) -> Option<(bool, bool, LinkType, u32)> {
+        match self.format {
+            Format::Pcap {
+                be,
+                nanos,
+                link,
+                snaplen,
+            } => Some((be, nanos, link, snaplen)),
+            Format::PcapNg { .. } => None,
+        }
+    }
+
     fn locate_pcap(&mut self) -> Result<Option<Pending>, String> {
-        let Format::Pcap {
-            be,
-            nanos,
-            link,
-            snaplen,
-        } = self.format
-        else {
+        let Some((be, nanos, link, snaplen)) = self.pcap_format() else {
             return Ok(None);
         };
         if !self.fill(16).map_err(|e| self.io_fail(e))? {
