@@ -416,7 +416,8 @@ struct Rec {
     file: u16,
 }
 
-/// Bytes a batch holds before it is sent.
+/// Bytes a batch holds before it is sent ([`Batch::new`]; a batch made
+/// with [`Batch::with_bytes`] holds its own number).
 pub const BATCH_BYTES: usize = 256 * 1024;
 /// Frames a batch holds before it is sent.
 pub const BATCH_FRAMES: usize = 1024;
@@ -424,18 +425,36 @@ pub const BATCH_FRAMES: usize = 1024;
 /// Frames copied for one worker: one arena of bytes and their headers,
 /// reused from batch to batch. `now` is the capture time the sender had
 /// reached when it sent the batch (a batch may be empty: a clock tick).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Batch {
     data: Vec<u8>,
     recs: Vec<Rec>,
+    /// Bytes it holds before it is full.
+    bytes: usize,
     pub now: Nanos,
 }
 
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch::new()
+    }
+}
+
 impl Batch {
+    /// A batch of up to [`BATCH_BYTES`].
     pub fn new() -> Batch {
+        Batch::with_bytes(BATCH_BYTES)
+    }
+
+    /// A batch that is full at `bytes` (or [`BATCH_FRAMES`] frames). The
+    /// smaller the batch, the likelier its frames are still in a cache
+    /// when a worker reads them, and the more often threads hand batches
+    /// over.
+    pub fn with_bytes(bytes: usize) -> Batch {
         Batch {
-            data: Vec::with_capacity(BATCH_BYTES),
+            data: Vec::with_capacity(bytes),
             recs: Vec::with_capacity(BATCH_FRAMES),
+            bytes,
             now: Nanos::MIN,
         }
     }
@@ -450,7 +469,7 @@ impl Batch {
     #[inline]
     pub fn push_at(&mut self, f: &Frame<'_>, now: Nanos) -> bool {
         let n = self.recs.len();
-        if n != 0 && (n >= BATCH_FRAMES || self.data.len() + f.data.len() > BATCH_BYTES) {
+        if n != 0 && (n >= BATCH_FRAMES || self.data.len() + f.data.len() > self.bytes) {
             return false;
         }
         self.recs.push(Rec {
@@ -535,7 +554,12 @@ impl Worker {
 
     pub fn batch(&mut self, b: &Batch) {
         for (now, f) in b.timed() {
-            self.advance(now);
+            // A frame routed at its own time brings that time itself
+            // ([`Engine::process`] advances to it first): only a frame
+            // that came after a later one on another shard needs telling.
+            if now != f.ts {
+                self.advance(now);
+            }
             self.engine.process(&f);
         }
         self.advance(b.now);
