@@ -181,7 +181,7 @@ mod tests {
             let render = |i: usize, x: &usize, b: &mut Vec<u8>| {
                 assert_eq!(i, *x);
                 // Uneven sizes: some items are long.
-                let reps = if x % 7 == 0 { 50 } else { 1 };
+                let reps = if x.is_multiple_of(7) { 50 } else { 1 };
                 for _ in 0..reps {
                     b.extend_from_slice(format!("{x};").as_bytes());
                 }
