@@ -6,7 +6,7 @@
 use super::AppLayer;
 use crate::capture::Nanos;
 use crate::decode::Mac;
-use crate::device::facts::{push_evidence, DhcpFacts, DhcpOpen as Open};
+use crate::device::facts::{push_evidence, DhcpFacts, DhcpOpen as Open, Seen};
 use crate::device::Inventory;
 use crate::flow::FrameRef;
 use crate::proto::dhcp::{self, MessageType};
@@ -51,6 +51,14 @@ pub(super) fn on_message(
         return;
     };
     let f = obs.facts_mut().dhcp_mut(ts);
+    let at = Some(Seen::new(ts, frame));
+    // Sets a value, noting when (a merge of shards keeps the later).
+    macro_rules! set {
+        ($field:ident, $v:expr) => {{
+            f.$field = $v;
+            f.seen.$field = at;
+        }};
+    }
     *f.messages.entry(mt.name().unwrap_or("OTHER")).or_default() += 1;
     let text = |b: Option<&[u8]>| {
         b.map(|b| {
@@ -67,19 +75,19 @@ pub(super) fn on_message(
     match mt {
         MessageType::DISCOVER | MessageType::REQUEST | MessageType::INFORM => {
             if let Some(h) = text(d.hostname()) {
-                f.hostname = Some(h);
+                set!(hostname, Some(h));
             }
             if let Some(v) = text(d.vendor_class()) {
-                f.vendor_class = Some(v);
+                set!(vendor_class, Some(v));
             }
             if let Some(p) = d.param_request_list() {
-                f.parameter_request_list = p.iter().copied().take(64).collect();
+                set!(parameter_request_list, p.iter().copied().take(64).collect());
             }
             if let Some(r) = d.requested_ip() {
-                f.requested_ip = Some(r);
+                set!(requested_ip, Some(r));
             }
             if let Some(u) = d.mud_url_str() {
-                f.mud_url = Some(u.chars().take(512).collect());
+                set!(mud_url, Some(u.chars().take(512).collect()));
             }
             if let Some(q) = d.client_fqdn() {
                 let name: Vec<String> = q
@@ -87,7 +95,7 @@ pub(super) fn on_message(
                     .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
                     .collect();
                 if !name.is_empty() {
-                    f.client_fqdn = Some(name.join("."));
+                    set!(client_fqdn, Some(name.join(".")));
                 }
             }
             if mt == MessageType::REQUEST {
@@ -119,23 +127,31 @@ pub(super) fn on_message(
                 return;
             }
             if mt == MessageType::OFFER {
-                f.offered_ip = yiaddr;
+                set!(offered_ip, yiaddr);
             } else if yiaddr.is_some() {
-                f.leased_ip = yiaddr;
+                set!(leased_ip, yiaddr);
             }
-            f.server = d.server_id().or(f.server);
-            f.subnet_mask = d.subnet_mask().or(f.subnet_mask);
-            for (dst, src) in [
-                (&mut f.routers, d.opts.routers),
-                (&mut f.dns_servers, d.opts.dns_servers),
-                (&mut f.ntp_servers, d.opts.ntp_servers),
-            ] {
-                let v = ips(src);
-                if !v.is_empty() {
-                    *dst = v;
-                }
+            if let Some(s) = d.server_id() {
+                set!(server, Some(s));
             }
-            f.lease_time = d.lease_time().or(f.lease_time);
+            if let Some(m) = d.subnet_mask() {
+                set!(subnet_mask, Some(m));
+            }
+            let routers = ips(d.opts.routers);
+            if !routers.is_empty() {
+                set!(routers, routers);
+            }
+            let dns_servers = ips(d.opts.dns_servers);
+            if !dns_servers.is_empty() {
+                set!(dns_servers, dns_servers);
+            }
+            let ntp_servers = ips(d.opts.ntp_servers);
+            if !ntp_servers.is_empty() {
+                set!(ntp_servers, ntp_servers);
+            }
+            if let Some(t) = d.lease_time() {
+                set!(lease_time, Some(t));
+            }
         }
         _ => {}
     }

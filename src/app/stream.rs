@@ -7,7 +7,7 @@ use super::{client_facts, dns, normalise_name, AppLayer, AppProto, FlowApp, Half
 use crate::capture::Nanos;
 use crate::decode::{Packet, Tcp};
 use crate::device::facts::{
-    push_capped, push_evidence, source, Addr, HttpRequest, MqttSession, SshBanner, TlsSession,
+    push_capped, push_evidence, source, Addr, HttpRequest, MqttSession, Seen, SshBanner, TlsSession,
 };
 use crate::device::Inventory;
 use crate::flow::reasm::{Insert, StreamBuf};
@@ -109,7 +109,7 @@ pub(super) fn on_tcp(
             feed(&mut fa.server, t.seq, pkt.payload, SERVER_LIMIT, |bytes| {
                 server_bytes(proto, bytes, &mut app.tls_scratch, &mut learned)
             });
-            record_server(app, &mut fa, learned, flow, frame, inv);
+            record_server(app, &mut fa, learned, flow, ts, frame, inv);
         }
     }
     flow.streams_done = fa.client.done && fa.server.done;
@@ -366,7 +366,7 @@ fn record_client(
         Learned::Request(mut r) => {
             app.count("http", true);
             fa.proto = AppProto::Http;
-            (r.server, r.port) = (Addr(server.0), server.1);
+            (r.server, r.port, r.seen) = (Addr(server.0), server.1, Seen::new(ts, frame));
             if let Some(h) = &r.host {
                 let mut host = String::new();
                 normalise_name(http::host_without_port(h), &mut host);
@@ -404,6 +404,7 @@ fn record_client(
                         port: server.1,
                         client: Some(sw),
                         server: None,
+                        seen: Seen::new(ts, frame),
                     };
                     if push_capped(&mut f.ssh, b, &mut f.sessions_dropped) {
                         fa.session = Some(f.ssh.len() - 1);
@@ -419,11 +420,13 @@ fn record_client(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record_server(
     app: &mut AppLayer,
     fa: &mut FlowApp,
     learned: Learned,
     flow: &Flow,
+    ts: Nanos,
     frame: FrameRef,
     inv: &mut Inventory,
 ) {
@@ -481,6 +484,7 @@ fn record_server(
                         port: flow.server.port,
                         client: None,
                         server: Some(sw),
+                        seen: Seen::new(ts, frame),
                     };
                     if push_capped(&mut f.ssh, b, &mut f.sessions_dropped) {
                         fa.session = Some(f.ssh.len() - 1);

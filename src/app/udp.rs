@@ -4,7 +4,7 @@
 use super::{client_facts, dhcp, dns, stream, AppLayer, AppProto};
 use crate::capture::{Frame, LinkType, Nanos};
 use crate::decode::Packet;
-use crate::device::facts::{push_capped, push_evidence, source, Addr, CapwapPeer};
+use crate::device::facts::{push_capped, push_evidence, source, Addr, CapwapPeer, Seen};
 use crate::device::Inventory;
 use crate::flow::{Dir, Flow, FrameRef};
 use crate::proto::{capwap, ntp, quic, tls};
@@ -67,20 +67,13 @@ fn on_ntp(
     let Some(s) = client_facts(inv, flow).and_then(|f| f.ntp_server(server, ts)) else {
         return;
     };
-    s.version = h.version;
-    *s.modes.entry(ntp::mode_name(h.mode)).or_default() += 1;
+    let at = Seen::new(ts, frame);
+    s.note_packet(at, h.version, ntp::mode_name(h.mode));
     if dir == Dir::Out && !h.is_reply() {
-        s.requests += 1;
-        if s.requests == 1 {
-            push_evidence(&mut s.evidence, frame);
-        }
+        s.note_request(at);
     } else if h.is_reply() {
-        s.replies += 1;
-        s.stratum = Some(h.stratum);
-        if !s.strata.contains(&h.stratum) && s.strata.len() < 16 {
-            s.strata.push(h.stratum);
-        }
-        s.leap = Some(h.leap);
+        let kiss = h.kiss_code().filter(|_| h.is_kiss_of_death());
+        s.note_reply(at, h.stratum, h.leap, kiss, h.is_unsynchronized());
         // Text only when the server's reference changes, not per reply.
         if s.reference_raw != Some(h.reference_id) {
             s.reference_raw = Some(h.reference_id);
@@ -89,16 +82,6 @@ fn on_ntp(
                 crate::plain::push_ip(&mut text, &std::net::IpAddr::from(h.reference_id));
                 Some(text)
             });
-        }
-        if let Some(k) = h.kiss_code().filter(|_| h.is_kiss_of_death()) {
-            if !s.kiss_codes.iter().any(|c| c == k) && s.kiss_codes.len() < 4 {
-                s.kiss_codes.push(k.to_string());
-            }
-            push_evidence(&mut s.evidence, frame);
-        }
-        if h.is_unsynchronized() {
-            s.unsynchronized_replies += 1;
-            push_evidence(&mut s.evidence, frame);
         }
     }
 }
@@ -173,6 +156,7 @@ fn on_capwap(
                 let c = CapwapPeer {
                     peer,
                     port,
+                    seen: Seen::new(ts, frame),
                     ..Default::default()
                 };
                 push_capped(&mut f.capwap, c, &mut f.sessions_dropped).then(|| f.capwap.len() - 1)

@@ -8,10 +8,10 @@
 use super::AppLayer;
 use crate::capture::{Frame, LinkType, Nanos};
 use crate::decode::Mac;
-use crate::device::facts::{push_evidence, WifiFacts};
+use crate::device::facts::{push_evidence, Seen, WifiFacts};
 use crate::device::Inventory;
 use crate::flow::FrameRef;
-use crate::proto::wifi::{self, Band, FrameKind};
+use crate::proto::wifi::{self, FrameKind};
 
 /// BSSs remembered, at most.
 const MAX_BSS: usize = 4096;
@@ -22,15 +22,6 @@ pub(super) struct Bss {
     ssid: Option<String>,
     channel: Option<u16>,
     freq: Option<u16>,
-}
-
-fn band_name(b: Band) -> &'static str {
-    match b {
-        Band::Ghz2_4 => "2.4GHz",
-        Band::Ghz5 => "5GHz",
-        Band::Ghz6 => "6GHz",
-        Band::Ghz60 => "60GHz",
-    }
 }
 
 /// A frame from an 802.11 link type.
@@ -118,13 +109,13 @@ pub(super) fn on_dot11(
                     },
                 );
             }
-            let Some(w) = wifi_of(inv, bssid, ts, frame) else {
+            let at = Seen::new(ts, frame);
+            let Some(w) = wifi_of(inv, bssid, bssid, at) else {
                 return;
             };
             w.access_point = true;
-            w.bssid = Some(bssid.to_string());
-            w.ssid = ssid.or(w.ssid.take());
-            set_channel(w, channel, freq);
+            w.set_ssid(ssid, at);
+            w.set_channel(channel, freq, at);
             push_evidence(&mut w.evidence, frame);
         }
         FrameKind::Authentication
@@ -145,17 +136,15 @@ pub(super) fn on_dot11(
                 .filter(|s| !s.is_empty())
                 .map(|s| String::from_utf8_lossy(s).into_owned())
                 .or(bss.ssid);
-            let Some(w) = wifi_of(inv, station, ts, frame) else {
+            let at = Seen::new(ts, frame);
+            let Some(w) = wifi_of(inv, station, bssid, at) else {
                 return;
             };
-            w.bssid = Some(bssid.to_string());
-            if ssid.is_some() {
-                w.ssid = ssid;
-            }
-            set_channel(
-                w,
+            w.set_ssid(ssid, at);
+            w.set_channel(
                 bss.channel.or(freq.and_then(wifi::freq_to_channel)),
                 bss.freq.or(freq),
+                at,
             );
             push_evidence(&mut w.evidence, frame);
             // DHCP from a wireless client inside a tunnel (a monitor
@@ -176,27 +165,10 @@ pub(super) fn on_dot11(
     }
 }
 
-fn wifi_of(inv: &mut Inventory, mac: Mac, ts: Nanos, frame: FrameRef) -> Option<&mut WifiFacts> {
-    let f = inv.mac_mut(mac, ts, frame)?.facts_mut();
+/// The WiFi facts of `mac`, seen at `at` in the BSS `bssid`.
+fn wifi_of(inv: &mut Inventory, mac: Mac, bssid: Mac, at: Seen) -> Option<&mut WifiFacts> {
+    let f = inv.mac_mut(mac, at.ts, at.frame)?.facts_mut();
     let w = f.wifi.get_or_insert_with(Default::default);
-    w.ts = ts;
+    w.note_frame(at, bssid.to_string());
     Some(w)
-}
-
-fn set_channel(w: &mut WifiFacts, channel: Option<u16>, freq: Option<u16>) {
-    if channel.is_some() {
-        w.channel = channel;
-    }
-    if freq.is_some() {
-        w.frequency = freq;
-    }
-    w.band = w
-        .frequency
-        .and_then(wifi::band)
-        .or(match w.channel {
-            Some(1..=14) => Some(Band::Ghz2_4),
-            Some(32..=177) => Some(Band::Ghz5),
-            _ => None,
-        })
-        .map(band_name);
 }

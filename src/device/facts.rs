@@ -17,11 +17,32 @@ pub const MAX_NAMES: usize = 512;
 pub const MAX_DNS_QUESTIONS: usize = 1024;
 pub const MAX_SESSIONS: usize = 64;
 pub const MAX_NTP_SERVERS: usize = 32;
+/// Distinct strata and kiss codes kept per NTP server.
+pub const MAX_STRATA: usize = 16;
+pub const MAX_KISS_CODES: usize = 4;
 const MAX_EVIDENCE: usize = 4;
 
-/// Frames that show a fact: at most [`MAX_EVIDENCE`]; the first two held
-/// in place (most facts have one or two), the rest in one heap block.
+/// Frames that show a fact: the [`MAX_EVIDENCE`] earliest (in frame
+/// order), sorted; the first two held in place (most facts have one or
+/// two), the rest in one heap block.
 pub type Evidence = smallvec::SmallVec<[FrameRef; 2]>;
+
+/// When something was seen: capture time, then the frame. Shards order
+/// what they join by it, so a list one engine keeps in the order things
+/// came merges into that order, whichever shard saw what. (One engine
+/// reads a file in frame order: where a file's timestamps go backwards,
+/// time order is not reading order, and a merge gives time order.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seen {
+    pub ts: Nanos,
+    pub frame: FrameRef,
+}
+
+impl Seen {
+    pub fn new(ts: Nanos, frame: FrameRef) -> Seen {
+        Seen { ts, frame }
+    }
+}
 
 /// Responses by rcode name, counted in place: a map per question cost a
 /// heap node for each of the 55,000 questions of the site mix. Index
@@ -188,6 +209,31 @@ pub struct DhcpFacts {
     /// Transactions waiting for the server.
     #[serde(skip)]
     pub open: Vec<DhcpOpen>,
+    /// When each value above was last set.
+    #[serde(skip)]
+    pub seen: DhcpSeen,
+}
+
+/// When each value of [`DhcpFacts`] that the last message to carry it
+/// sets was last set (`None`: never): a merge keeps the later, field by
+/// field, as one engine would have (the later shard's conversation may
+/// lack a value an earlier one gave).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DhcpSeen {
+    pub hostname: Option<Seen>,
+    pub vendor_class: Option<Seen>,
+    pub parameter_request_list: Option<Seen>,
+    pub requested_ip: Option<Seen>,
+    pub leased_ip: Option<Seen>,
+    pub offered_ip: Option<Seen>,
+    pub server: Option<Seen>,
+    pub subnet_mask: Option<Seen>,
+    pub routers: Option<Seen>,
+    pub dns_servers: Option<Seen>,
+    pub ntp_servers: Option<Seen>,
+    pub lease_time: Option<Seen>,
+    pub mud_url: Option<Seen>,
+    pub client_fqdn: Option<Seen>,
 }
 
 /// A DHCP transaction (DISCOVER or REQUEST) waiting for the server.
@@ -206,22 +252,90 @@ pub struct NtpServer {
     pub replies: u32,
     /// Packets by mode name (client, server, symmetric active, ...).
     pub modes: BTreeMap<&'static str, u32>,
+    /// The last packet's version.
     pub version: u8,
-    /// The last reply's stratum, and every stratum the replies gave.
+    /// The last reply's stratum, and every stratum the replies gave, in the
+    /// order first given (at most [`MAX_STRATA`]).
     pub stratum: Option<u8>,
     pub strata: Vec<u8>,
     pub leap: Option<u8>,
     pub reference_id: Option<String>,
     #[serde(skip)]
     pub reference_raw: Option<[u8; 4]>,
+    /// Kiss codes, in the order first sent (at most [`MAX_KISS_CODES`]).
     pub kiss_codes: Vec<String>,
     pub unsynchronized_replies: u32,
+    /// The first request, the kisses of death, the unsynchronized replies.
     #[serde(skip)]
     pub evidence: Evidence,
     #[serde(skip)]
     pub first_seen: Nanos,
     #[serde(skip)]
     pub last_seen: Nanos,
+    /// When the last packet, the last reply and the first request were
+    /// seen, and each of `strata` and `kiss_codes` first: what a merge
+    /// needs to know which shard's value one engine would have kept.
+    #[serde(skip)]
+    pub last_packet: Seen,
+    #[serde(skip)]
+    pub last_reply: Option<Seen>,
+    #[serde(skip)]
+    pub first_request: Option<Seen>,
+    #[serde(skip)]
+    pub strata_seen: Vec<Seen>,
+    #[serde(skip)]
+    pub kiss_seen: Vec<Seen>,
+}
+
+impl NtpServer {
+    /// A packet to or from the server: its version and mode.
+    pub fn note_packet(&mut self, at: Seen, version: u8, mode: &'static str) {
+        self.version = version;
+        self.last_packet = at;
+        *self.modes.entry(mode).or_default() += 1;
+    }
+
+    /// A request the device sent; the first is evidence.
+    pub fn note_request(&mut self, at: Seen) {
+        self.requests += 1;
+        if self.first_request.is_none() {
+            self.first_request = Some(at);
+            push_evidence(&mut self.evidence, at.frame);
+        }
+    }
+
+    /// A reply: its stratum and leap indicator, its kiss code when it is a
+    /// kiss of death, and whether the server is unsynchronized. The caller
+    /// sets the reference it names ([`NtpServer::reference_raw`] and
+    /// [`NtpServer::reference_id`]): that of the last reply, like these.
+    pub fn note_reply(
+        &mut self,
+        at: Seen,
+        stratum: u8,
+        leap: u8,
+        kiss: Option<&str>,
+        unsynchronized: bool,
+    ) {
+        self.replies += 1;
+        self.last_reply = Some(at);
+        self.stratum = Some(stratum);
+        self.leap = Some(leap);
+        if !self.strata.contains(&stratum) && self.strata.len() < MAX_STRATA {
+            self.strata.push(stratum);
+            self.strata_seen.push(at);
+        }
+        if let Some(k) = kiss {
+            if !self.kiss_codes.iter().any(|c| c == k) && self.kiss_codes.len() < MAX_KISS_CODES {
+                self.kiss_codes.push(k.to_string());
+                self.kiss_seen.push(at);
+            }
+            push_evidence(&mut self.evidence, at.frame);
+        }
+        if unsynchronized {
+            self.unsynchronized_replies += 1;
+            push_evidence(&mut self.evidence, at.frame);
+        }
+    }
 }
 
 /// One TLS (or QUIC) session's handshake as seen.
@@ -290,6 +404,9 @@ pub struct HttpRequest {
     pub target: String,
     pub user_agent: Option<String>,
     pub status: Option<u16>,
+    /// The request's frame (sessions are listed in the order they began).
+    #[serde(skip)]
+    pub seen: Seen,
 }
 
 /// An SSH banner the device sent or received.
@@ -299,6 +416,9 @@ pub struct SshBanner {
     pub port: u16,
     pub client: Option<String>,
     pub server: Option<String>,
+    /// The first banner's frame.
+    #[serde(skip)]
+    pub seen: Seen,
 }
 
 /// A CAPWAP peer (an access controller, or an access point seen from the
@@ -312,6 +432,9 @@ pub struct CapwapPeer {
     /// DTLS records (secured control), and data-channel packets.
     pub dtls: u32,
     pub data: u32,
+    /// The first packet's frame (peers are listed in the order first seen).
+    #[serde(skip)]
+    pub seen: Seen,
 }
 
 /// The WiFi network the device was seen on.
@@ -326,8 +449,65 @@ pub struct WifiFacts {
     pub access_point: bool,
     #[serde(skip)]
     pub evidence: Evidence,
+    /// The last frame's time.
     #[serde(skip)]
     pub ts: Nanos,
+    /// When the last frame was seen, and when the SSID, channel and
+    /// frequency were last set (`bssid` and `band` are the last frame's).
+    #[serde(skip)]
+    pub last: Seen,
+    #[serde(skip)]
+    pub ssid_seen: Option<Seen>,
+    #[serde(skip)]
+    pub channel_seen: Option<Seen>,
+    #[serde(skip)]
+    pub frequency_seen: Option<Seen>,
+}
+
+impl WifiFacts {
+    /// A frame of (or about) the device at `at`.
+    pub fn note_frame(&mut self, at: Seen, bssid: String) {
+        self.ts = at.ts;
+        self.last = at;
+        self.bssid = Some(bssid);
+    }
+
+    /// The SSID, when the frame gave one.
+    pub fn set_ssid(&mut self, ssid: Option<String>, at: Seen) {
+        if ssid.is_some() {
+            self.ssid = ssid;
+            self.ssid_seen = Some(at);
+        }
+    }
+
+    /// The channel and frequency, where known, and the band they make.
+    pub fn set_channel(&mut self, channel: Option<u16>, freq: Option<u16>, at: Seen) {
+        if channel.is_some() {
+            self.channel = channel;
+            self.channel_seen = Some(at);
+        }
+        if freq.is_some() {
+            self.frequency = freq;
+            self.frequency_seen = Some(at);
+        }
+        self.band = band_of(self.channel, self.frequency);
+    }
+}
+
+/// The band's name: by the frequency, else by the channel.
+fn band_of(channel: Option<u16>, frequency: Option<u16>) -> Option<&'static str> {
+    use crate::proto::wifi::{band, Band};
+    let b = frequency.and_then(band).or(match channel {
+        Some(1..=14) => Some(Band::Ghz2_4),
+        Some(32..=177) => Some(Band::Ghz5),
+        _ => None,
+    })?;
+    Some(match b {
+        Band::Ghz2_4 => "2.4GHz",
+        Band::Ghz5 => "5GHz",
+        Band::Ghz6 => "6GHz",
+        Band::Ghz60 => "60GHz",
+    })
 }
 
 /// Everything learned about one device.
@@ -417,25 +597,27 @@ impl Facts {
     }
 }
 
-/// Adds `x` to a sorted list of at most `cap` unless it is there: a set
-/// whose order does not depend on the order things were seen in (shards
-/// merge to what one engine lists).
+/// Adds `x` to a sorted list unless it is there, keeping the `cap`
+/// smallest: a set whose content and order do not depend on the order
+/// things were seen in, so shards merge to what one engine lists even
+/// when the cap turned some away.
 pub fn insert_sorted<A: smallvec::Array>(list: &mut smallvec::SmallVec<A>, x: A::Item, cap: usize)
 where
     A::Item: Ord,
 {
     if let Err(at) = list.binary_search(&x) {
-        if list.len() < cap {
+        if at < cap {
             list.insert(at, x);
+            list.truncate(cap);
         }
     }
 }
 
-/// Adds `frame` to an evidence list unless it is full.
+/// Adds `frame` to an evidence list, which keeps the [`MAX_EVIDENCE`]
+/// earliest frames, sorted (as [`insert_sorted`]): whichever shard saw
+/// which frames, the merged list is one engine's.
 pub fn push_evidence(list: &mut Evidence, frame: FrameRef) {
-    if list.len() < MAX_EVIDENCE && !list.contains(&frame) {
-        list.push(frame);
-    }
+    insert_sorted(list, frame, MAX_EVIDENCE);
 }
 
 /// Pushes onto a capped session list, counting what does not fit.
@@ -449,25 +631,69 @@ pub fn push_capped<T>(list: &mut Vec<T>, item: T, dropped: &mut u64) -> bool {
     }
 }
 
-// Merging: the shards of a live capture each keep facts for the devices
-// whose flows they analyse; a device seen by two shards (a gateway, or a
-// conversation whose initiator the shard key and the flow table judged
-// differently) has its facts joined here. Counts add up, lists are joined
-// without duplicates under their caps, and where one value must win (the
-// last lease, the last stratum) the later observation does.
+// Merging: the shards of a capture each keep facts for the devices whose
+// flows they analyse; a device seen by several shards (a gateway, a host
+// with an IPv4 and an IPv6 address, a conversation between two local
+// hosts, a CAPWAP tunnel's wireless clients) has its facts joined here, a
+// shard at a time, in whatever order the shards come. The result is what
+// one engine would have recorded, whichever shard saw what and whatever
+// the order of the joins:
+//
+// - counts add up;
+// - sets are kept sorted under their caps, the smallest items
+//   ([`insert_sorted`]; evidence is a set of the earliest frames);
+// - lists one engine keeps in the order things came are joined by when
+//   each item was first seen ([`Seen`]) and cut at their cap: that keeps
+//   the items one engine kept, as each of them was among the first `cap`
+//   items of the shard that saw it first;
+// - where one value wins (the last lease, the last reply's stratum), the
+//   one set last does, field by field.
+//
+// What one engine's answer cannot be recovered from: a shard's cap turning
+// away an item another shard kept (what that shard would have added to it
+// is lost), counts of what caps turned away (each shard counts its own
+// refusals), and the few places noted below. Those stay deterministic.
 
-/// Joins `b` into `a` without duplicates, keeping at most `cap`.
-fn union<T: PartialEq, L>(a: &mut L, b: impl IntoIterator<Item = T>, cap: usize)
-where
-    L: std::ops::Deref<Target = [T]> + Extend<T>,
-{
-    for x in b {
-        if a.len() >= cap {
-            break;
+/// Joins `b` into `a`, two lists in the order first seen, with when each
+/// item was (`a_seen`, `b_seen`, beside them): an item both hold keeps its
+/// earlier time; the result is in time order, cut to `cap`.
+fn join_first_seen<T: Ord>(
+    a: &mut Vec<T>,
+    a_seen: &mut Vec<Seen>,
+    b: Vec<T>,
+    b_seen: Vec<Seen>,
+    cap: usize,
+) {
+    // A list without its times (made by hand) sorts first, not lost.
+    let pad = || std::iter::repeat(Seen::default());
+    let mut all: Vec<(Seen, T)> = Vec::with_capacity(a.len() + b.len());
+    all.extend(
+        std::mem::take(a_seen)
+            .into_iter()
+            .chain(pad())
+            .zip(std::mem::take(a)),
+    );
+    for (at, x) in b_seen.into_iter().chain(pad()).zip(b) {
+        match all.iter_mut().find(|(_, y)| *y == x) {
+            Some(e) => e.0 = e.0.min(at),
+            None => all.push((at, x)),
         }
-        if !a.contains(&x) {
-            a.extend(std::iter::once(x));
-        }
+    }
+    all.sort_unstable();
+    all.truncate(cap);
+    (*a_seen, *a) = all.into_iter().unzip();
+}
+
+/// Joins two lists of sessions, each in the order its sessions began
+/// (`key`: when one began), into that order, cut at [`MAX_SESSIONS`]; what
+/// the cut drops is counted (with what each shard's cap dropped, that is
+/// one engine's count: it dropped all but the first [`MAX_SESSIONS`]).
+fn join_sessions<T, K: Ord>(a: &mut Vec<T>, b: Vec<T>, dropped: &mut u64, key: impl Fn(&T) -> K) {
+    a.extend(b);
+    a.sort_by_key(key);
+    if a.len() > MAX_SESSIONS {
+        *dropped += (a.len() - MAX_SESSIONS) as u64;
+        a.truncate(MAX_SESSIONS);
     }
 }
 
@@ -477,7 +703,8 @@ fn add_counts(a: &mut BTreeMap<&'static str, u32>, b: BTreeMap<&'static str, u32
     }
 }
 
-/// Evidence of both, earliest frames first, capped.
+/// Evidence of both: the earliest frames, sorted, capped (as
+/// [`push_evidence`] keeps them).
 fn join_evidence(a: &mut Evidence, b: Evidence) {
     a.extend(b);
     a.sort_unstable();
@@ -486,6 +713,10 @@ fn join_evidence(a: &mut Evidence, b: Evidence) {
 }
 
 impl DnsQuestion {
+    /// Not exact where one engine's count depended on what another shard
+    /// saw: a response whose query was not seen answers one only while no
+    /// query for the name was seen, and each shard judges that by its own
+    /// queries (a device asking over IPv4 and IPv6 on two shards).
     fn merge(&mut self, o: DnsQuestion) {
         self.queries += o.queries;
         self.answered += o.answered;
@@ -505,37 +736,35 @@ impl DnsQuestion {
 }
 
 impl DhcpFacts {
+    /// All DHCP on the wire goes to one shard; what a CAPWAP tunnel
+    /// carries goes with the tunnel. A transaction opened on one shard and
+    /// answered on another stays unanswered on the first: not recoverable.
     fn merge(&mut self, o: DhcpFacts) {
         add_counts(&mut self.messages, o.messages);
-        // The later conversation's values win where both have one.
-        let later = o.last_seen > self.last_seen;
-        macro_rules! pick {
+        macro_rules! later {
             ($($f:ident),*) => {$(
-                if o.$f.is_some() && (later || self.$f.is_none()) {
+                if o.seen.$f > self.seen.$f {
                     self.$f = o.$f;
+                    self.seen.$f = o.seen.$f;
                 }
             )*};
         }
-        pick!(
+        later!(
             hostname,
             vendor_class,
+            parameter_request_list,
             requested_ip,
             leased_ip,
             offered_ip,
             server,
             subnet_mask,
+            routers,
+            dns_servers,
+            ntp_servers,
             lease_time,
             mud_url,
             client_fqdn
         );
-        macro_rules! pick_list {
-            ($($f:ident),*) => {$(
-                if !o.$f.is_empty() && (later || self.$f.is_empty()) {
-                    self.$f = o.$f;
-                }
-            )*};
-        }
-        pick_list!(parameter_request_list, routers, dns_servers, ntp_servers);
         self.discovers_unanswered += o.discovers_unanswered;
         self.requests_unanswered += o.requests_unanswered;
         self.naks += o.naks;
@@ -543,87 +772,164 @@ impl DhcpFacts {
         self.first_seen = self.first_seen.min(o.first_seen);
         self.last_seen = self.last_seen.max(o.last_seen);
         self.open.extend(o.open);
+        self.open
+            .sort_unstable_by_key(|t| (t.ts, t.frame, t.xid, t.kind));
     }
 }
 
 impl NtpServer {
     fn merge(&mut self, o: NtpServer) {
-        let later = o.last_seen > self.last_seen;
         self.requests += o.requests;
         self.replies += o.replies;
         add_counts(&mut self.modes, o.modes);
-        self.version = self.version.max(o.version);
-        if o.stratum.is_some() && (later || self.stratum.is_none()) {
+        if o.last_packet > self.last_packet {
+            self.version = o.version;
+            self.last_packet = o.last_packet;
+        }
+        if o.last_reply > self.last_reply {
             self.stratum = o.stratum;
             self.leap = o.leap;
             self.reference_id = o.reference_id;
             self.reference_raw = o.reference_raw;
+            self.last_reply = o.last_reply;
         }
-        union(&mut self.strata, o.strata, 16);
-        union(&mut self.kiss_codes, o.kiss_codes, 8);
+        join_first_seen(
+            &mut self.strata,
+            &mut self.strata_seen,
+            o.strata,
+            o.strata_seen,
+            MAX_STRATA,
+        );
+        join_first_seen(
+            &mut self.kiss_codes,
+            &mut self.kiss_seen,
+            o.kiss_codes,
+            o.kiss_seen,
+            MAX_KISS_CODES,
+        );
         self.unsynchronized_replies += o.unsynchronized_replies;
-        join_evidence(&mut self.evidence, o.evidence);
+        // Each shard's evidence holds the first request it saw; one
+        // engine's holds the earliest of them only.
+        let first = match (self.first_request, o.first_request) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut theirs = o.evidence;
+        for (ev, req) in [
+            (&mut self.evidence, self.first_request),
+            (&mut theirs, o.first_request),
+        ] {
+            if let Some(r) = req.filter(|r| Some(*r) != first) {
+                ev.retain(|f| *f != r.frame);
+            }
+        }
+        join_evidence(&mut self.evidence, theirs);
+        self.first_request = first;
         self.first_seen = self.first_seen.min(o.first_seen);
         self.last_seen = self.last_seen.max(o.last_seen);
+    }
+}
+
+impl WifiFacts {
+    fn merge(&mut self, o: WifiFacts) {
+        if o.last > self.last {
+            (self.bssid, self.ts, self.last) = (o.bssid, o.ts, o.last);
+        }
+        if o.ssid_seen > self.ssid_seen {
+            (self.ssid, self.ssid_seen) = (o.ssid, o.ssid_seen);
+        }
+        if o.channel_seen > self.channel_seen {
+            (self.channel, self.channel_seen) = (o.channel, o.channel_seen);
+        }
+        if o.frequency_seen > self.frequency_seen {
+            (self.frequency, self.frequency_seen) = (o.frequency, o.frequency_seen);
+        }
+        // The last frame's band is that of the channel and frequency known
+        // then: the last ones set.
+        self.band = band_of(self.channel, self.frequency);
+        self.access_point |= o.access_point;
+        join_evidence(&mut self.evidence, o.evidence);
     }
 }
 
 impl Facts {
     /// Joins another shard's facts about the same device into these.
     pub fn merge(&mut self, o: Facts) {
+        // Names: one engine keeps the first MAX_NAMES it saw, but no time
+        // is kept per name (it would cost every name of every device), so
+        // when the shards together hold more, the alphabetically first are
+        // kept: deterministic, not necessarily one engine's.
         for (name, bits) in o.names {
-            if let Some(b) = self.names.get_mut(&name) {
-                *b |= bits;
-            } else if self.names.len() < MAX_NAMES {
-                self.names.insert(name, bits);
-            } else {
-                self.names_dropped += 1;
+            match self.names.get_mut(&name) {
+                Some(b) => *b |= bits,
+                None => self.names.insert(name, bits),
             }
         }
         self.names_dropped += o.names_dropped;
+        if self.names.len() > MAX_NAMES {
+            let mut all: Vec<(Box<str>, u8)> =
+                std::mem::take(&mut self.names).into_iter().collect();
+            all.sort_unstable();
+            self.names_dropped += (all.len() - MAX_NAMES) as u64;
+            all.truncate(MAX_NAMES);
+            for (name, bits) in all {
+                self.names.insert(name, bits);
+            }
+        }
+        // Questions: the first MAX_DNS_QUESTIONS asked, as one engine
+        // kept them (each was created when first asked).
         for (name, q) in o.dns {
-            if let Some(mine) = self.dns.get_mut(&name) {
-                mine.merge(*q);
-            } else if self.dns.len() < MAX_DNS_QUESTIONS {
-                self.dns.insert(name, q);
-            } else {
-                self.dns_dropped += 1;
+            match self.dns.get_mut(&name) {
+                Some(mine) => mine.merge(*q),
+                None => self.dns.insert(name, q),
             }
         }
         self.dns_dropped += o.dns_dropped;
+        if self.dns.len() > MAX_DNS_QUESTIONS {
+            let mut all: Vec<(Box<str>, Box<DnsQuestion>)> =
+                std::mem::take(&mut self.dns).into_iter().collect();
+            all.sort_unstable_by(|a, b| (a.1.first_seen, &a.0).cmp(&(b.1.first_seen, &b.0)));
+            self.dns_dropped += (all.len() - MAX_DNS_QUESTIONS) as u64;
+            all.truncate(MAX_DNS_QUESTIONS);
+            for (name, q) in all {
+                self.dns.insert(name, q);
+            }
+        }
         match (&mut self.dhcp, o.dhcp) {
             (Some(a), Some(b)) => a.merge(b),
             (a @ None, b) => *a = b,
             (Some(_), None) => {}
         }
+        // NTP servers: the first MAX_NTP_SERVERS seen.
         for (server, s) in o.ntp {
-            if let Some(mine) = self.ntp.get_mut(&server) {
-                mine.merge(s);
-            } else if self.ntp.len() < MAX_NTP_SERVERS {
-                self.ntp.insert(server, s);
-            } else {
+            match self.ntp.get_mut(&server) {
+                Some(mine) => mine.merge(s),
+                None => {
+                    self.ntp.insert(server, s);
+                }
+            }
+        }
+        if self.ntp.len() > MAX_NTP_SERVERS {
+            let mut by_age: Vec<(Nanos, IpAddr)> =
+                self.ntp.iter().map(|(ip, s)| (s.first_seen, *ip)).collect();
+            by_age.sort_unstable();
+            for (_, ip) in &by_age[MAX_NTP_SERVERS..] {
+                self.ntp.remove(ip);
                 self.sessions_dropped += 1;
             }
         }
         let dropped = &mut self.sessions_dropped;
-        let mut join = |n: usize, cap_left: usize| {
-            *dropped += n.saturating_sub(cap_left) as u64;
-        };
-        // Sessions in the order they began, as one engine would list them.
-        join(o.tls.len(), MAX_SESSIONS.saturating_sub(self.tls.len()));
-        self.tls.extend(o.tls);
-        self.tls.sort_by_key(|t| t.ts);
-        self.tls.truncate(MAX_SESSIONS);
-        join(o.mqtt.len(), MAX_SESSIONS.saturating_sub(self.mqtt.len()));
-        self.mqtt.extend(o.mqtt);
-        self.mqtt.sort_by_key(|m| m.ts);
-        self.mqtt.truncate(MAX_SESSIONS);
-        join(o.http.len(), MAX_SESSIONS.saturating_sub(self.http.len()));
-        self.http.extend(o.http);
-        self.http.truncate(MAX_SESSIONS);
-        join(o.ssh.len(), MAX_SESSIONS.saturating_sub(self.ssh.len()));
-        self.ssh.extend(o.ssh);
-        self.ssh.truncate(MAX_SESSIONS);
+        // Sessions in the order they began, as one engine lists them (a
+        // TLS or MQTT session's first evidence is its hello's frame).
+        join_sessions(&mut self.tls, o.tls, dropped, |t| {
+            (t.ts, t.evidence.first().copied())
+        });
+        join_sessions(&mut self.mqtt, o.mqtt, dropped, |m| {
+            (m.ts, m.evidence.first().copied())
+        });
+        join_sessions(&mut self.http, o.http, dropped, |h| h.seen);
+        join_sessions(&mut self.ssh, o.ssh, dropped, |b| b.seen);
+        let mut new = Vec::new();
         for p in o.capwap {
             match self
                 .capwap
@@ -634,20 +940,17 @@ impl Facts {
                     add_counts(&mut c.control, p.control);
                     c.dtls += p.dtls;
                     c.data += p.data;
+                    c.seen = c.seen.min(p.seen);
                 }
-                None => {
-                    join(1, MAX_SESSIONS.saturating_sub(self.capwap.len()));
-                    if self.capwap.len() < MAX_SESSIONS {
-                        self.capwap.push(p);
-                    }
-                }
+                None => new.push(p),
             }
         }
+        join_sessions(&mut self.capwap, new, dropped, |c| c.seen);
         self.sessions_dropped += o.sessions_dropped;
         match (&mut self.wifi, o.wifi) {
-            (Some(a), Some(b)) if b.ts > a.ts => *a = b,
+            (Some(a), Some(b)) => a.merge(b),
             (a @ None, b) => *a = b,
-            _ => {}
+            (Some(_), None) => {}
         }
     }
 }
@@ -677,5 +980,382 @@ mod rcode_tests {
         assert!(RcodeCounts::default().is_empty());
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.starts_with(r#"{"FORMERR":2,"NOERROR":1,"#), "{json}");
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    //! Facts split between shards in several ways and merged in both
+    //! orders give what one engine recorded from all of them.
+    use super::*;
+
+    fn frame(n: u64) -> FrameRef {
+        FrameRef { file: 0, number: n }
+    }
+
+    /// What one frame teaches (applied as the app layer records it).
+    #[derive(Debug, Clone)]
+    enum Ev {
+        NtpRequest(u8),
+        /// Server, stratum, kiss code, unsynchronized.
+        NtpReply(u8, u8, Option<&'static str>, bool),
+        Name(String, u8),
+        /// Name, server, addresses in the answer.
+        Dns(String, u8, Vec<u8>),
+        Tls(String),
+        Mqtt(String),
+        Http(String),
+        Ssh(String),
+        Capwap(u8),
+        DhcpRequest(Option<&'static str>, Option<u8>),
+        DhcpAck(Option<u8>, Option<u32>),
+        Wifi(u8, Option<&'static str>, Option<u16>, Option<u16>, bool),
+    }
+
+    fn ip(last: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+    }
+
+    /// Records event `n` (frame `n`, at `n` seconds) on `f`.
+    fn apply(f: &mut Facts, n: u64, ev: &Ev) {
+        let ts = n as Nanos * 1_000_000_000;
+        let at = Seen::new(ts, frame(n));
+        match ev {
+            Ev::NtpRequest(srv) => {
+                let s = f.ntp_server(ip(*srv), ts).unwrap();
+                s.note_packet(at, 4, "client");
+                s.note_request(at);
+            }
+            Ev::NtpReply(srv, stratum, kiss, unsync) => {
+                let s = f.ntp_server(ip(*srv), ts).unwrap();
+                s.note_packet(at, 3 + (n % 2) as u8, "server");
+                s.note_reply(at, *stratum, 0, *kiss, *unsync);
+                s.reference_raw = Some([n as u8; 4]);
+                s.reference_id = Some(format!("ref{n}"));
+            }
+            Ev::Name(name, src) => f.note_name(name, *src),
+            Ev::Dns(name, server, addrs) => {
+                if let Some(q) = f.dns_question(name, names::hash(name), ts) {
+                    q.queries += 1;
+                    insert_sorted(&mut q.servers, ip(*server), 4);
+                    for a in addrs {
+                        insert_sorted(&mut q.addresses, ip(*a), 16);
+                    }
+                    push_evidence(&mut q.evidence, frame(n));
+                }
+            }
+            Ev::Tls(sni) => {
+                let mut s = TlsSession {
+                    sni: Some(sni.clone()),
+                    ts,
+                    ..Default::default()
+                };
+                push_evidence(&mut s.evidence, frame(n));
+                push_capped(&mut f.tls, s, &mut f.sessions_dropped);
+            }
+            Ev::Mqtt(id) => {
+                let mut m = MqttSession {
+                    client_id: id.clone(),
+                    ts,
+                    ..Default::default()
+                };
+                push_evidence(&mut m.evidence, frame(n));
+                push_capped(&mut f.mqtt, m, &mut f.sessions_dropped);
+            }
+            Ev::Http(target) => {
+                let r = HttpRequest {
+                    target: target.clone(),
+                    seen: at,
+                    ..Default::default()
+                };
+                push_capped(&mut f.http, r, &mut f.sessions_dropped);
+            }
+            Ev::Ssh(sw) => {
+                let b = SshBanner {
+                    client: Some(sw.clone()),
+                    seen: at,
+                    ..Default::default()
+                };
+                push_capped(&mut f.ssh, b, &mut f.sessions_dropped);
+            }
+            Ev::Capwap(peer) => {
+                let peer = Addr(ip(*peer));
+                let i = match f.capwap.iter().position(|c| c.peer == peer) {
+                    Some(i) => i,
+                    None => {
+                        let c = CapwapPeer {
+                            peer,
+                            seen: at,
+                            ..Default::default()
+                        };
+                        push_capped(&mut f.capwap, c, &mut f.sessions_dropped);
+                        f.capwap.len() - 1
+                    }
+                };
+                f.capwap[i].data += 1;
+            }
+            Ev::DhcpRequest(host, requested) => {
+                let d = f.dhcp_mut(ts);
+                *d.messages.entry("REQUEST").or_default() += 1;
+                if let Some(h) = host {
+                    (d.hostname, d.seen.hostname) = (Some(h.to_string()), Some(at));
+                }
+                if let Some(r) = requested {
+                    let r = Ipv4Addr::new(10, 0, 0, *r);
+                    (d.requested_ip, d.seen.requested_ip) = (Some(r), Some(at));
+                }
+            }
+            Ev::DhcpAck(leased, lease_time) => {
+                let d = f.dhcp_mut(ts);
+                *d.messages.entry("ACK").or_default() += 1;
+                if let Some(l) = leased {
+                    let l = Ipv4Addr::new(10, 0, 0, *l);
+                    (d.leased_ip, d.seen.leased_ip) = (Some(l), Some(at));
+                }
+                if let Some(t) = lease_time {
+                    (d.lease_time, d.seen.lease_time) = (Some(*t), Some(at));
+                }
+                push_evidence(&mut d.evidence, frame(n));
+            }
+            Ev::Wifi(bssid, ssid, channel, freq, ap) => {
+                let w = f.wifi.get_or_insert_with(Default::default);
+                w.note_frame(at, format!("02:00:00:00:00:{bssid:02x}"));
+                w.access_point |= ap;
+                w.set_ssid(ssid.map(str::to_string), at);
+                w.set_channel(*channel, *freq, at);
+                push_evidence(&mut w.evidence, frame(n));
+            }
+        }
+    }
+
+    /// Everything the facts hold, in an order that does not depend on how
+    /// the hash tables were filled.
+    fn digest(f: &Facts) -> String {
+        let mut names: Vec<_> = f.names.iter().collect();
+        names.sort();
+        let mut dns: Vec<_> = f.dns.iter().collect();
+        dns.sort_by_key(|(n, _)| *n);
+        format!(
+            "names {names:?} dropped {}\ndns {dns:?} dropped {}\ndhcp {:?}\nntp {:?}\n\
+             tls {:?}\nmqtt {:?}\nhttp {:?}\nssh {:?}\ncapwap {:?}\nwifi {:?}\nsessions dropped {}",
+            f.names_dropped,
+            f.dns_dropped,
+            f.dhcp,
+            f.ntp,
+            f.tls,
+            f.mqtt,
+            f.http,
+            f.ssh,
+            f.capwap,
+            f.wifi,
+            f.sessions_dropped
+        )
+    }
+
+    /// Ways to deal events to two shards: all to one, halves, interleaved,
+    /// and a few scrambles.
+    fn splits(n: usize) -> Vec<Vec<bool>> {
+        let mut out = vec![
+            vec![false; n],
+            vec![true; n],
+            (0..n).map(|i| i >= n / 2).collect(),
+            (0..n).map(|i| i < n / 2).collect(),
+            (0..n).map(|i| i % 2 == 1).collect(),
+            (0..n).map(|i| i % 3 == 0).collect(),
+        ];
+        for seed in 1..=6u64 {
+            let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            out.push(
+                (0..n)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x & 1 == 1
+                    })
+                    .collect(),
+            );
+        }
+        out
+    }
+
+    /// The facts one engine records from `evs`, and for every split, the
+    /// two shards' facts merged each way round.
+    fn one_and_merged(evs: &[Ev]) -> (Facts, Vec<(Vec<bool>, Facts, Facts)>) {
+        let mut one = Facts::default();
+        for (i, e) in evs.iter().enumerate() {
+            apply(&mut one, i as u64 + 1, e);
+        }
+        let mut out = Vec::new();
+        for split in splits(evs.len()) {
+            let (mut a, mut b) = (Facts::default(), Facts::default());
+            for (i, e) in evs.iter().enumerate() {
+                apply(if split[i] { &mut b } else { &mut a }, i as u64 + 1, e);
+            }
+            let (mut ab, mut ba) = (a.clone(), b.clone());
+            ab.merge(b);
+            ba.merge(a);
+            out.push((split, ab, ba));
+        }
+        (one, out)
+    }
+
+    fn assert_merges_to_one_engine(evs: &[Ev]) {
+        let (one, merged) = one_and_merged(evs);
+        let want = digest(&one);
+        for (split, ab, ba) in merged {
+            assert_eq!(digest(&ab), want, "A then B, split {split:?}");
+            assert_eq!(digest(&ba), want, "B then A, split {split:?}");
+        }
+    }
+
+    /// tcpdump__ntp.pcap's exchange: the first request and the kiss of
+    /// death are the evidence, strata in the order given; the last
+    /// exchange (123 to 123, another flow) on another shard changes none
+    /// of it.
+    #[test]
+    fn ntp_of_tcpdump_capture_merges_to_one_engine() {
+        let evs = [
+            Ev::NtpRequest(1),
+            Ev::NtpReply(1, 0, Some("STEP"), true),
+            Ev::NtpRequest(1),
+            Ev::NtpReply(1, 2, None, false),
+            Ev::NtpRequest(1),
+            Ev::NtpReply(1, 2, None, false),
+            Ev::NtpRequest(1),
+            Ev::NtpReply(1, 2, None, false),
+        ];
+        let (one, merged) = one_and_merged(&evs);
+        let s = &one.ntp[&ip(1)];
+        assert_eq!(s.strata, [0, 2]);
+        assert_eq!(&s.evidence[..], [frame(1), frame(2)]);
+        for (split, ab, ba) in merged {
+            for m in [&ab, &ba] {
+                let s = &m.ntp[&ip(1)];
+                assert_eq!(s.strata, [0, 2], "{split:?}");
+                assert_eq!(&s.evidence[..], [frame(1), frame(2)], "{split:?}");
+                assert_eq!((s.requests, s.replies, s.stratum), (4, 4, Some(2)));
+            }
+        }
+        assert_merges_to_one_engine(&evs);
+    }
+
+    /// Strata and kiss codes past their caps, servers answering after the
+    /// last request, a version that changes: every field as one engine.
+    #[test]
+    fn ntp_lists_and_last_values_merge_to_one_engine() {
+        let kisses = ["RATE", "DENY", "RSTR", "STEP", "INIT", "AUTH"];
+        let mut evs = Vec::new();
+        for i in 0..60u8 {
+            evs.push(Ev::NtpRequest(1 + i % 3));
+            // Server 1 gives every kiss code and 20 strata.
+            let kiss = (i % 3 == 0).then(|| kisses[usize::from(i / 3) % kisses.len()]);
+            evs.push(Ev::NtpReply(
+                1 + i % 3,
+                (u32::from(i) * 7 % 23) as u8,
+                kiss,
+                i % 7 == 0,
+            ));
+        }
+        evs.push(Ev::NtpReply(2, 1, None, false));
+        assert_merges_to_one_engine(&evs);
+        let (one, _) = one_and_merged(&evs);
+        assert_eq!(one.ntp[&ip(1)].kiss_codes.len(), MAX_KISS_CODES);
+        assert_eq!(one.ntp[&ip(1)].strata.len(), MAX_STRATA);
+    }
+
+    #[test]
+    fn dns_names_and_sessions_merge_to_one_engine() {
+        let mut evs = Vec::new();
+        for i in 0..90u8 {
+            let name = format!("h{}.example", i % 11);
+            evs.push(Ev::Name(name.clone(), 1 << (i % 3)));
+            // More addresses and servers than a question keeps.
+            evs.push(Ev::Dns(name, i % 6, vec![i, i.wrapping_mul(7), 200 - i]));
+            // More TLS sessions than a device keeps.
+            evs.push(Ev::Tls(format!("t{i}")));
+            if i % 4 == 0 {
+                evs.push(Ev::Mqtt(format!("m{i}")));
+                evs.push(Ev::Http(format!("/r{i}")));
+                evs.push(Ev::Ssh(format!("s{i}")));
+                evs.push(Ev::Capwap(i % 5));
+            }
+        }
+        assert_merges_to_one_engine(&evs);
+        let (one, _) = one_and_merged(&evs);
+        assert_eq!(one.tls.len(), MAX_SESSIONS);
+        assert_eq!(one.sessions_dropped, 90 - MAX_SESSIONS as u64);
+        assert_eq!(one.dns.get("h3.example").unwrap().addresses.len(), 16);
+    }
+
+    #[test]
+    fn dhcp_and_wifi_keep_each_value_set_last() {
+        let evs = [
+            Ev::DhcpRequest(Some("first"), Some(5)),
+            Ev::Wifi(1, Some("site"), Some(6), None, false),
+            Ev::DhcpAck(Some(5), Some(3600)),
+            Ev::DhcpRequest(None, Some(6)),
+            Ev::Wifi(1, None, None, Some(5180), true),
+            Ev::DhcpAck(Some(6), None),
+            Ev::DhcpRequest(Some("second"), None),
+            Ev::Wifi(2, None, Some(36), None, false),
+            Ev::DhcpAck(None, Some(60)),
+            Ev::Wifi(2, Some("guest"), None, None, false),
+        ];
+        assert_merges_to_one_engine(&evs);
+    }
+
+    /// One engine keeps the first questions asked: so do the shards
+    /// merged, each question created when first asked.
+    #[test]
+    fn dns_questions_past_the_cap_merge_to_one_engine() {
+        let evs: Vec<Ev> = (0..MAX_DNS_QUESTIONS + 40)
+            .map(|i| Ev::Dns(format!("q{}.example", (i * 7) % 1100), 1, vec![]))
+            .collect();
+        let (one, merged) = one_and_merged(&evs);
+        let want: Vec<&str> = {
+            let mut k: Vec<&str> = one.dns.keys().collect();
+            k.sort_unstable();
+            k
+        };
+        assert_eq!(want.len(), MAX_DNS_QUESTIONS);
+        for (split, ab, ba) in &merged {
+            for m in [ab, ba] {
+                let mut got: Vec<&str> = m.dns.keys().collect();
+                got.sort_unstable();
+                assert!(got == want, "{split:?}");
+            }
+        }
+    }
+
+    /// Names carry no time: past the cap the merge cannot tell which one
+    /// engine kept, and keeps the alphabetically first, the same whichever
+    /// shard saw what and whichever merges first.
+    #[test]
+    fn names_past_the_cap_merge_the_same_whatever_the_order() {
+        let evs: Vec<Ev> = (0..MAX_NAMES + 100)
+            .map(|i| Ev::Name(format!("n{:04}.example", (i * 37) % 1000), 1))
+            .collect();
+        let (_, merged) = one_and_merged(&evs);
+        for (split, ab, ba) in &merged {
+            assert_eq!(ab.names.len(), MAX_NAMES);
+            assert_eq!(digest(ab), digest(ba), "{split:?}");
+        }
+        // Where both shards kept their names, what was kept is the
+        // alphabetically first of them.
+        let (_, ab, _) = &merged[4];
+        assert!(ab.names.contains_key("n0000.example"));
+    }
+
+    #[test]
+    fn capped_sets_keep_the_smallest_whatever_the_order() {
+        let mut up: Evidence = Evidence::new();
+        let mut down: Evidence = Evidence::new();
+        for n in 1..=9 {
+            push_evidence(&mut up, frame(n));
+            push_evidence(&mut down, frame(10 - n));
+        }
+        assert_eq!(up, down);
+        assert_eq!(&up[..], [frame(1), frame(2), frame(3), frame(4)]);
     }
 }
