@@ -188,7 +188,7 @@ fn read_shared(
             h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         }
         let tallies = pool.finish();
-        let mut engine = Engine::from_tallies(cfg, tallies);
+        let mut engine = Engine::from_tallies_on(cfg, tallies, workers);
         engine.stats.filtered_out = read.filtered_out;
         (engine, read.problems)
     })

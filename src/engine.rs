@@ -254,6 +254,13 @@ impl Engine {
     /// live capture), for [`crate::report::build`]. Its flow table is
     /// empty: every flow is already summarised in the tallies.
     pub fn from_tallies(cfg: EngineConfig, tallies: Vec<Tally>) -> Engine {
+        Engine::from_tallies_on(cfg, tallies, 1)
+    }
+
+    /// [`Engine::from_tallies`] with the inventories merged on up to
+    /// `threads` threads ([`crate::device::merge_shards_on`]): the same
+    /// engine.
+    pub fn from_tallies_on(cfg: EngineConfig, tallies: Vec<Tally>, threads: usize) -> Engine {
         let mut e = Engine::new(cfg);
         let mut inventories = Vec::new();
         for t in tallies {
@@ -264,7 +271,7 @@ impl Engine {
             e.app.cache_dropped += t.cache_dropped;
             e.app.pending_dropped += t.pending_dropped;
         }
-        e.inventory = crate::device::merge_shards(inventories);
+        e.inventory = crate::device::merge_shards_on(inventories, threads);
         e
     }
 }

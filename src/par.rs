@@ -42,6 +42,51 @@ pub fn map<T: Send, U: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) -> U +
     slots.into_iter().flatten().collect()
 }
 
+/// [`map`] beside other work: `first` runs on the calling thread while up
+/// to `threads - 1` other threads map the items; then the calling thread
+/// maps what is left. The threads take the items one at a time, in order,
+/// from a shared queue, so they finish close together however long `first`
+/// and each item take. The results come back in the items' order. With
+/// one thread, `first` runs and then every item, in order.
+pub fn map_beside<T: Send, U: Send, R>(
+    items: Vec<T>,
+    threads: usize,
+    first: impl FnOnce() -> R,
+    f: impl Fn(T) -> U + Sync,
+) -> (R, Vec<U>) {
+    let helpers = threads.max(1).min(items.len() + 1) - 1;
+    if helpers == 0 {
+        let r = first();
+        return (r, items.into_iter().map(f).collect());
+    }
+    let n = items.len();
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    // Nothing panics while holding the lock: a poisoned one is still whole.
+    let next = || queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+    let drain = || {
+        let mut done = Vec::new();
+        while let Some((i, x)) = next() {
+            done.push((i, f(x)));
+        }
+        done
+    };
+    let (r, done) = std::thread::scope(|s| {
+        let others: Vec<_> = (0..helpers).map(|_| s.spawn(drain)).collect();
+        let r = first();
+        let mut done = vec![drain()];
+        for h in others {
+            // A panic in `f` is a bug: let it surface as one.
+            done.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        (r, done)
+    });
+    let mut slots: Vec<Option<U>> = (0..n).map(|_| None).collect();
+    for (i, u) in done.into_iter().flatten() {
+        slots[i] = Some(u);
+    }
+    (r, slots.into_iter().flatten().collect())
+}
+
 /// Renders each item into a buffer with `render` and writes the buffers to
 /// `w` in order. With several threads the items go in blocks of
 /// consecutive ones, block `b` rendered by thread `b % threads` into one
@@ -156,6 +201,31 @@ mod tests {
     }
 
     #[test]
+    fn beside_first_the_results_keep_their_order() {
+        // Uneven items: some take far longer than others.
+        let items: Vec<u64> = (0..101).collect();
+        let slow = |x: u64| (0..(x % 13) * 1000).fold(x, |a, b| a.wrapping_add(b % 3)) * 3;
+        let want: Vec<u64> = items.iter().map(|x| slow(*x)).collect();
+        for threads in [0, 1, 2, 3, 7, 200] {
+            let mut ran = false;
+            let (r, got) = map_beside(
+                items.clone(),
+                threads,
+                || {
+                    ran = true;
+                    "first"
+                },
+                slow,
+            );
+            assert!(ran, "{threads} threads");
+            assert_eq!(r, "first");
+            assert_eq!(got, want, "{threads} threads");
+        }
+        let (r, none) = map_beside(Vec::<u8>::new(), 4, || 7, |x| x);
+        assert_eq!((r, none.len()), (7, 0));
+    }
+
+    #[test]
     fn written_in_order_whatever_the_threads() {
         let items: Vec<usize> = (0..300).collect();
         let render = |i: usize, x: &usize, b: &mut Vec<u8>| {
@@ -181,7 +251,7 @@ mod tests {
             let render = |i: usize, x: &usize, b: &mut Vec<u8>| {
                 assert_eq!(i, *x);
                 // Uneven sizes: some items are long.
-                let reps = if x % 7 == 0 { 50 } else { 1 };
+                let reps = if x.is_multiple_of(7) { 50 } else { 1 };
                 for _ in 0..reps {
                     b.extend_from_slice(format!("{x};").as_bytes());
                 }
