@@ -237,9 +237,19 @@ impl Engine {
     }
 
     /// Ends the run and gives up its state without copying it.
-    pub fn into_tally(mut self) -> Tally {
+    pub fn into_tally(self) -> Tally {
+        self.into_tally_and_rest().0
+    }
+
+    /// [`Engine::into_tally`], and what is left of the engine (its app
+    /// layer's caches), for the caller to free when it suits: freeing a
+    /// shard's DNS caches, many small allocations, took 5 to 7 ms at the end
+    /// of a 2-worker run on the 1M-packet site mix. The flow table's few
+    /// large blocks are given back at once.
+    pub fn into_tally_and_rest(mut self) -> (Tally, Engine) {
         self.finish();
-        Tally {
+        self.flows.release();
+        let tally = Tally {
             inventory: std::mem::take(&mut self.inventory),
             stats: std::mem::take(&mut self.stats),
             flows: self.flows.stats(),
@@ -247,7 +257,8 @@ impl Engine {
             cache_dropped: self.app.cache_dropped,
             pending_dropped: self.app.pending_dropped,
             open_flows: 0,
-        }
+        };
+        (tally, self)
     }
 
     /// One engine holding the merged state of several (the shards of a
