@@ -707,9 +707,10 @@ pub fn merge_shards_on(shards: Vec<Inventory>, threads: usize) -> Inventory {
         return Inventory::default();
     };
     let mut rest: Vec<Inventory> = shards.collect();
-    // What joining the first shard into an empty inventory changes: a
-    // joined inventory counts no MACs dropped (a shard's own count is not
-    // one engine's), and its clock starts at zero.
+    // What joining the first shard into an empty inventory changed, kept
+    // so the report stays the same: the clock starts at zero, and no MACs
+    // dropped are counted (Inventory::merge never added the shards'
+    // counts, so `dropped.macs` reads 0 with several workers).
     out.macs_dropped = 0;
     out.last_ts = out.last_ts.max(0);
     out.shard = false;
