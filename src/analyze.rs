@@ -48,7 +48,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let (engine, problems) = if workers == 1 {
+    let (engine, problems, rest) = if workers == 1 {
         let mut engine = Engine::new(opts.engine);
         let read = read_all(merge, filter, bytes_total, progress, |f| {
             engine.process(f);
@@ -56,7 +56,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
         });
         engine.stats.filtered_out = read.filtered_out;
         engine.finish();
-        (engine, read.problems)
+        (engine, read.problems, Vec::new())
     } else {
         read_shared(opts.engine, merge, filter, workers, bytes_total, progress)
     };
@@ -78,8 +78,9 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
     };
     let (report, engine) = report::build_owned_on(engine, &files, problems, checks, workers);
     // Freeing a large inventory takes a while (5% of a run on the 1M-packet
-    // site mix): let another thread do it while the report is written.
-    let spare = std::thread::Builder::new().spawn(move || drop(engine));
+    // site mix), and so do the shards' caches: let another thread do it
+    // while the report is written.
+    let spare = std::thread::Builder::new().spawn(move || drop((engine, rest)));
     drop(spare);
     Ok(report)
 }
@@ -156,7 +157,8 @@ fn read_all(
 /// quarter as much as the analysis (reading the file, routing, copying:
 /// about 450 instructions a frame against 1,800), so a fixed split would
 /// leave a core idle.
-/// The engines are merged when the files end.
+/// The engines are merged when the files end; what is left of them comes
+/// back too, to be freed once the report is built.
 fn read_shared(
     cfg: EngineConfig,
     merge: Merge<std::fs::File>,
@@ -164,7 +166,7 @@ fn read_shared(
     workers: usize,
     bytes_total: u64,
     progress: &mut dyn FnMut(Progress),
-) -> (Engine, Vec<String>) {
+) -> (Engine, Vec<String>, Vec<Engine>) {
     let pool = Pool::new(cfg, workers);
     std::thread::scope(|scope| {
         let mut handles = Vec::new();
@@ -187,10 +189,10 @@ fn read_shared(
             // A helper that panicked is a bug: let it surface as one.
             h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         }
-        let tallies = pool.finish();
-        let mut engine = Engine::from_tallies(cfg, tallies);
+        let (tallies, rest) = pool.finish();
+        let mut engine = Engine::from_tallies_on(cfg, tallies, workers);
         engine.stats.filtered_out = read.filtered_out;
-        (engine, read.problems)
+        (engine, read.problems, rest)
     })
 }
 
@@ -349,9 +351,10 @@ impl Pool {
 
     /// The engines' final states, in shard order, each engine finished on
     /// its own thread (ending its open flows took 7 ms an engine on the
-    /// site mix, one after the other before). Only once every thread has
-    /// finished; a thread that failed has already been reported.
-    fn finish(&self) -> Vec<Tally> {
+    /// site mix, one after the other before), and what is left of each
+    /// engine, not freed yet. Only once every thread has finished; a thread
+    /// that failed has already been reported.
+    fn finish(&self) -> (Vec<Tally>, Vec<Engine>) {
         let engines: Vec<shard::Worker> = self
             .lock()
             .engines
@@ -359,7 +362,9 @@ impl Pool {
             .map(|e| e.take().expect("every engine is back"))
             .collect();
         let n = engines.len();
-        crate::par::map(engines, n, shard::Worker::finish)
+        crate::par::map(engines, n, |w| w.engine.into_tally_and_rest())
+            .into_iter()
+            .unzip()
     }
 }
 

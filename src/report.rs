@@ -308,29 +308,39 @@ fn assemble(
     for (mac, obs) in macs {
         let key = DeviceKey::Mac(*mac);
         let own = taken.as_mut().and_then(|t| t.remove(&key));
-        if own.is_none() && !inv.is_device(obs) {
+        let ips = inv.own_ips(obs);
+        if own.is_none() && !inv.is_device_with(obs, &ips) {
             continue;
         }
-        jobs.push((key, obs, own));
+        jobs.push((key, obs, own, ips));
     }
     for (ip, obs) in &inv.macless_ips {
         let key = DeviceKey::Ip(*ip);
         let own = taken.as_mut().and_then(|t| t.remove(&key));
-        jobs.push((key, obs, own));
+        jobs.push((key, obs, own, vec![*ip]));
     }
-    let mut devices = crate::par::map(jobs, threads, |(key, obs, own)| match key {
-        DeviceKey::Mac(mac) => {
-            let ips = inv.own_ips(obs);
-            let dests = destinations_of(inv, Some(mac), &ips);
-            let received = inv.received_by(mac);
-            device_report(Some(key), obs, received, own, ips, dests)
-        }
-        DeviceKey::Ip(ip) => {
-            let dests = destinations_of(inv, None, &[ip]);
-            device_report(Some(key), obs, [0, 0], own, vec![ip], dests)
-        }
-    });
-    add_inbound(inv, &mut devices);
+    let ips: Vec<Vec<IpAddr>> = jobs.iter().map(|j| j.3.clone()).collect();
+    // The connections others made to each device are gathered on this
+    // thread while the others build the devices' reports.
+    let (mut inbound, mut devices) = crate::par::map_beside(
+        jobs,
+        threads,
+        || inbound_of(inv, &ips),
+        |(key, obs, own, ips)| match key {
+            DeviceKey::Mac(mac) => {
+                let dests = destinations_of(inv, Some(mac), &ips);
+                let received = inv.received_by(mac);
+                device_report(Some(key), obs, received, own, ips, dests)
+            }
+            DeviceKey::Ip(ip) => {
+                let dests = destinations_of(inv, None, &[ip]);
+                device_report(Some(key), obs, [0, 0], own, vec![ip], dests)
+            }
+        },
+    );
+    for (d, list) in devices.iter_mut().zip(inbound.iter_mut()) {
+        d.inbound = std::mem::take(list);
+    }
     let ctx = crate::check::Context {
         profiles: checks.profiles,
         site: checks.site,
@@ -339,19 +349,28 @@ fn assemble(
             .iter()
             .any(|d| d.dhcp.as_ref().is_some_and(|x| x.leased_ip.is_some())),
     };
-    let checked = crate::par::map(devices.iter().collect(), threads, |d| {
-        crate::check::check_device(&ctx, d)
-    });
-    let mut findings = Vec::new();
+    // Each device's findings sorted on its thread: putting them together
+    // in order is then a merge.
+    let ((), checked) = crate::par::map_beside(
+        devices.iter().collect(),
+        threads,
+        || (),
+        |d| {
+            let mut c = crate::check::check_device(&ctx, d);
+            sort_findings(&mut c.findings);
+            c
+        },
+    );
+    let mut per_device = Vec::with_capacity(devices.len());
     for (d, c) in devices.iter_mut().zip(checked) {
         d.profile = c.profile;
         d.identified_by = c.identified_by;
         d.requirements = c.requirements;
         d.summary = c.summary;
         d.profile_diff = c.diff;
-        findings.extend(c.findings);
+        per_device.push(c.findings);
     }
-    sort_findings(&mut findings);
+    let findings = merge_sorted_findings(per_device);
     let s = &engine.stats;
     Report {
         version: env!("CARGO_PKG_VERSION"),
@@ -405,6 +424,53 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.port.cmp(&b.port))
     });
+}
+
+/// The devices' findings, each device's already in [`sort_findings`]
+/// order, put together in that order: what sorting them all gives. A
+/// device's findings all name it, and devices are named apart, so the
+/// order is, for each severity from the most severe, each device's
+/// findings of that severity with the devices in name order. Should the
+/// lists not be one per named device, they are sorted together instead.
+fn merge_sorted_findings(per_device: Vec<Vec<Finding>>) -> Vec<Finding> {
+    let mut named: Vec<(&str, usize)> = Vec::new();
+    let mut one_name_each = true;
+    for (i, list) in per_device.iter().enumerate() {
+        let Some(first) = list.first() else {
+            continue;
+        };
+        one_name_each &= list.iter().all(|f| f.device == first.device);
+        named.push((&first.device, i));
+    }
+    named.sort_unstable();
+    one_name_each &= named.windows(2).all(|w| w[0].0 != w[1].0);
+    if !one_name_each {
+        let mut all: Vec<Finding> = per_device.into_iter().flatten().collect();
+        sort_findings(&mut all);
+        return all;
+    }
+    let order: Vec<usize> = named.into_iter().map(|(_, i)| i).collect();
+    let total = per_device.iter().map(Vec::len).sum();
+    let mut lists: Vec<std::iter::Peekable<std::vec::IntoIter<Finding>>> = per_device
+        .into_iter()
+        .map(|l| l.into_iter().peekable())
+        .collect();
+    let mut out = Vec::with_capacity(total);
+    // Each list is most severe first: the most severe left at the head of
+    // any list is the next severity to put out.
+    while let Some(severity) = lists
+        .iter_mut()
+        .filter_map(|l| l.peek())
+        .map(|f| f.severity)
+        .max()
+    {
+        for &i in &order {
+            while let Some(f) = lists[i].next_if(|f| f.severity == severity) {
+                out.push(f);
+            }
+        }
+    }
+    out
 }
 
 fn device_report(
@@ -573,14 +639,17 @@ fn destination_report(d: &Destination) -> DestinationReport {
     }
 }
 
-/// Files each conversation into the inbound list of the device it reached.
-fn add_inbound(inv: &Inventory, devices: &mut [DeviceReport]) {
+/// The conversations others had with each device (`ips[i]` are device
+/// `i`'s addresses): each filed with the device that owns the address it
+/// reached, clients in order, up to [`MAX_INBOUND`] a device.
+fn inbound_of(inv: &Inventory, ips: &[Vec<IpAddr>]) -> Vec<Vec<InboundReport>> {
     let mut owner: std::collections::HashMap<IpAddr, usize> = Default::default();
-    for (i, d) in devices.iter().enumerate() {
-        for ip in &d.ips {
+    for (i, own) in ips.iter().enumerate() {
+        for ip in own {
             owner.entry(*ip).or_insert(i);
         }
     }
+    let mut lists: Vec<Vec<InboundReport>> = ips.iter().map(|_| Vec::new()).collect();
     let mut clients: Vec<_> = inv.destinations.iter().collect();
     clients.sort_by_key(|((mac, ip), _)| (*mac, *ip));
     for ((_, client), dests) in clients {
@@ -588,11 +657,11 @@ fn add_inbound(inv: &Inventory, devices: &mut [DeviceReport]) {
             let Some(&i) = owner.get(&dest.ip) else {
                 continue;
             };
-            let d = &mut devices[i];
-            if d.ips.contains(client) || d.inbound.len() >= MAX_INBOUND {
+            let list = &mut lists[i];
+            if ips[i].contains(client) || list.len() >= MAX_INBOUND {
                 continue;
             }
-            d.inbound.push(InboundReport {
+            list.push(InboundReport {
                 client: *client,
                 public: !is_local_scope(client) && !inv.leased.contains_key(client),
                 proto: proto_name(dest.proto),
@@ -605,6 +674,7 @@ fn add_inbound(inv: &Inventory, devices: &mut [DeviceReport]) {
             });
         }
     }
+    lists
 }
 
 /// RFC 3339 in UTC with microseconds, e.g. `2026-03-01T10:00:00.000000Z`.
@@ -764,6 +834,69 @@ mod tests {
                 ("public_resolver", "203.0.113.53".to_string(), false),
             ]
         );
+    }
+
+    /// Findings for device `dev`: severities, times, kinds and ports
+    /// mixed, some alike in every sorted field.
+    fn findings_of(dev: &str, n: u64) -> Vec<Finding> {
+        use crate::finding::{Kind, Severity};
+        (0..n)
+            .map(|i| {
+                let severity =
+                    [Severity::Info, Severity::Error, Severity::Warning][(i % 3) as usize];
+                let kind = [Kind::BlockedPort, Kind::DnsFailure][(i / 2 % 2) as usize];
+                let mut f = Finding::new(kind, severity, dev.to_string(), format!("{dev} #{i}"));
+                f.first_seen = (i * 7 % 5) as i64;
+                f.port = (i % 4 != 0).then_some((i % 2) as u16);
+                f
+            })
+            .collect()
+    }
+
+    fn sorted_each(lists: &[Vec<Finding>]) -> Vec<Vec<Finding>> {
+        lists
+            .iter()
+            .map(|l| {
+                let mut l = l.clone();
+                sort_findings(&mut l);
+                l
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merged_findings_are_all_of_them_sorted() {
+        // Devices out of name order (a MAC-less device's IP among MACs,
+        // "10.0.0.10" before "10.0.0.9"), some with no findings.
+        let devices = [
+            ("02:00:00:00:00:0b", 9),
+            ("02:00:00:00:00:0a", 13),
+            ("10.0.0.9", 4),
+            ("10.0.0.10", 0),
+            ("10.0.0.10", 5),
+            ("02:00:00:00:00:0c", 1),
+        ];
+        let lists: Vec<Vec<Finding>> = devices.iter().map(|(d, n)| findings_of(d, *n)).collect();
+        // One list per device, and one where two lists name the same
+        // device or a list names two (the merge sorts them together).
+        let distinct: Vec<Vec<Finding>> = lists
+            .iter()
+            .take(4)
+            .cloned()
+            .chain([lists[5].clone()])
+            .collect();
+        let mut mixed = lists.clone();
+        mixed[1].extend(findings_of("02:00:00:00:00:01", 3));
+        for (what, lists) in [
+            ("distinct", distinct),
+            ("same name twice", lists),
+            ("mixed", mixed),
+        ] {
+            let mut want: Vec<Finding> = lists.iter().flatten().cloned().collect();
+            sort_findings(&mut want);
+            assert_eq!(merge_sorted_findings(sorted_each(&lists)), want, "{what}");
+        }
+        assert!(merge_sorted_findings(vec![Vec::new(), Vec::new()]).is_empty());
     }
 
     #[test]
