@@ -708,10 +708,7 @@ pub fn merge_shards_on(shards: Vec<Inventory>, threads: usize) -> Inventory {
     };
     let mut rest: Vec<Inventory> = shards.collect();
     // What joining the first shard into an empty inventory changed, kept
-    // so the report stays the same: the clock starts at zero, and no MACs
-    // dropped are counted (Inventory::merge never added the shards'
-    // counts, so `dropped.macs` reads 0 with several workers).
-    out.macs_dropped = 0;
+    // so the report stays the same: the clock starts at zero.
     out.last_ts = out.last_ts.max(0);
     out.shard = false;
     // Each MAC that more than one shard kept: its observations, first
@@ -822,6 +819,11 @@ impl Inventory {
             }
         }
         self.destinations_dropped += o.destinations_dropped;
+        // Frames of MACs a full shard turned away. Each shard fills its own
+        // table, so several shards may keep more MACs than one engine
+        // would, and count fewer refusals; the count says that shards
+        // refused some, where it read 0 with several workers before.
+        self.macs_dropped += o.macs_dropped;
         for ip in o.remote_peers.into_keys() {
             if self.remote_peers.len() < 1 << 20 {
                 self.remote_peers.insert(ip, ());
@@ -1112,9 +1114,10 @@ mod tests {
         }
         assert_merges_agree(Vec::new(), "no shards");
         let merged = merge_shards_on(shards, 3);
+        // Every shard's refusals are counted.
         assert_eq!(
             (merged.macs_dropped, merged.last_ts, merged.shard),
-            (0, 0, false)
+            (20, 0, false)
         );
     }
 }
