@@ -43,18 +43,13 @@ fn cases() -> Vec<Vec<PathBuf>> {
     out
 }
 
-fn sharded(files: &[PathBuf], workers: usize) -> Report {
-    let mut merge = Merge::open(files).unwrap();
-    let mut s = Sharded::new(EngineConfig::default(), workers);
-    while let Some(f) = merge.next_frame() {
-        s.push(&f);
-    }
-    let engine = s.finish();
+/// The report of a finished engine over `files`, with the built-in profiles.
+fn report_of(engine: &egresswatch::engine::Engine, files: &[PathBuf]) -> Report {
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let profiles = profile::builtin().unwrap();
     let site = Site::default();
     report::build(
-        &engine,
+        engine,
         &names,
         Vec::new(),
         Checks {
@@ -62,6 +57,15 @@ fn sharded(files: &[PathBuf], workers: usize) -> Report {
             site: &site,
         },
     )
+}
+
+fn sharded(files: &[PathBuf], workers: usize) -> Report {
+    let mut merge = Merge::open(files).unwrap();
+    let mut s = Sharded::new(EngineConfig::default(), workers);
+    while let Some(f) = merge.next_frame() {
+        s.push(&f);
+    }
+    report_of(&s.finish(), files)
 }
 
 /// The parts of a report the shards must reproduce exactly: every finding
@@ -216,18 +220,9 @@ fn salted(files: &[PathBuf], workers: usize, salt: u64) -> Report {
     if salt % 2 == 1 {
         tallies.reverse();
     }
-    let engine = egresswatch::engine::Engine::from_tallies(cfg, tallies);
-    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-    let profiles = profile::builtin().unwrap();
-    let site = Site::default();
-    report::build(
-        &engine,
-        &names,
-        Vec::new(),
-        Checks {
-            profiles: &profiles,
-            site: &site,
-        },
+    report_of(
+        &egresswatch::engine::Engine::from_tallies(cfg, tallies),
+        files,
     )
 }
 
