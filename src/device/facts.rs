@@ -859,12 +859,7 @@ impl Facts {
         // is kept per name (it would cost every name of every device), so
         // when the shards together hold more, the alphabetically first are
         // kept: deterministic, not necessarily one engine's.
-        for (name, bits) in o.names {
-            match self.names.get_mut(&name) {
-                Some(b) => *b |= bits,
-                None => self.names.insert(name, bits),
-            }
-        }
+        self.names.absorb(o.names, |b, bits| *b |= bits);
         self.names_dropped += o.names_dropped;
         if self.names.len() > MAX_NAMES {
             let mut all: Vec<(Box<str>, u8)> =
@@ -878,12 +873,7 @@ impl Facts {
         }
         // Questions: the first MAX_DNS_QUESTIONS asked, as one engine
         // kept them (each was created when first asked).
-        for (name, q) in o.dns {
-            match self.dns.get_mut(&name) {
-                Some(mine) => mine.merge(*q),
-                None => self.dns.insert(name, q),
-            }
-        }
+        self.dns.absorb(o.dns, |mine, q| mine.merge(*q));
         self.dns_dropped += o.dns_dropped;
         if self.dns.len() > MAX_DNS_QUESTIONS {
             let mut all: Vec<(Box<str>, Box<DnsQuestion>)> =

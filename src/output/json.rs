@@ -118,8 +118,26 @@ fn put<W: Write, T: Serialize + ?Sized>(w: &mut W, depth: usize, value: &T) -> i
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
-/// Writes the report and a final line break, the devices serialized on up
-/// to `threads` threads.
+/// A list at depth 1, as serde lays it out (`[]` when empty), its items
+/// serialized on up to `threads` threads.
+fn array_on<W: Write, T: Serialize + Sync>(
+    b: &mut W,
+    items: &[T],
+    threads: usize,
+) -> io::Result<()> {
+    if items.is_empty() {
+        return put(b, 1, items);
+    }
+    b.write_all(b"[")?;
+    crate::par::write_each(items, threads, b, |i, x, buf| {
+        buf.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+        put(buf, 2, x)
+    })?;
+    b.write_all(b"\n  ]")
+}
+
+/// Writes the report and a final line break, the devices and findings
+/// serialized on up to `threads` threads.
 pub fn write(r: &Report, w: &mut dyn Write, threads: usize) -> io::Result<()> {
     // A buffer of a known type: serde_json writes a few bytes at a time,
     // and through `dyn Write` each would be a call.
@@ -133,13 +151,10 @@ pub fn write(r: &Report, w: &mut dyn Write, threads: usize) -> io::Result<()> {
         put(&mut b, 1, &r.version)?;
         b.write_all(b",\n  \"capture\": ")?;
         put(&mut b, 1, &r.capture)?;
-        b.write_all(b",\n  \"devices\": [")?;
-        crate::par::write_each(&r.devices, threads, &mut b, |i, d, buf| {
-            buf.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-            put(buf, 2, d)
-        })?;
-        b.write_all(b"\n  ],\n  \"findings\": ")?;
-        put(&mut b, 1, &r.findings)?;
+        b.write_all(b",\n  \"devices\": ")?;
+        array_on(&mut b, &r.devices, threads)?;
+        b.write_all(b",\n  \"findings\": ")?;
+        array_on(&mut b, &r.findings, threads)?;
         b.write_all(b"\n}")?;
     }
     writeln!(b)?;
