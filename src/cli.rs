@@ -148,7 +148,7 @@ pub struct AnalyzeArgs {
 /// The engine's limits an admin may set (`analyze` and `live`).
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Limits {
-    /// Flows held at once (the largest table; 368 bytes a flow; per worker
+    /// Flows held at once (the largest table; 392 bytes a flow; per worker
     /// when live): the oldest idle flow is evicted past it, and counted.
     #[arg(long, value_name = "N", default_value_t = crate::flow::FlowConfig::default().max_flows, value_parser = parse_max_flows)]
     pub max_flows: usize,

@@ -31,11 +31,14 @@ pub struct FrameRef {
 }
 
 /// An address and port as stored in a key: IPv4 is kept v4-mapped, and
-/// the address as one big-endian number, so keys are ordered as the
-/// addresses' bytes are, and compared and hashed as two words.
+/// the address as one big-endian number (its high and low words), so keys
+/// are ordered as the addresses' bytes are, and compared and hashed as two
+/// words. Two words rather than a `u128`: a `u128` is aligned to 16 bytes,
+/// which padded each endpoint to 32 bytes and the flow key to 80.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Endpoint {
-    pub addr: u128,
+    addr_hi: u64,
+    addr_lo: u64,
     pub port: u16,
 }
 
@@ -48,14 +51,24 @@ impl Endpoint {
             IpAddr::V4(v4) => V4_MAPPED | u128::from(u32::from(v4)),
             IpAddr::V6(v6) => u128::from(v6),
         };
-        Endpoint { addr, port }
+        Endpoint {
+            addr_hi: (addr >> 64) as u64,
+            addr_lo: addr as u64,
+            port,
+        }
+    }
+
+    /// The address as one big-endian number.
+    pub fn addr(&self) -> u128 {
+        u128::from(self.addr_hi) << 64 | u128::from(self.addr_lo)
     }
 
     pub fn ip(&self) -> IpAddr {
-        if self.addr >> 32 == V4_MAPPED >> 32 {
-            IpAddr::V4(Ipv4Addr::from(self.addr as u32))
+        let addr = self.addr();
+        if addr >> 32 == V4_MAPPED >> 32 {
+            IpAddr::V4(Ipv4Addr::from(addr as u32))
         } else {
-            IpAddr::V6(Ipv6Addr::from(self.addr))
+            IpAddr::V6(Ipv6Addr::from(addr))
         }
     }
 }
@@ -73,13 +86,10 @@ pub struct FlowKey {
 impl std::hash::Hash for FlowKey {
     #[inline]
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        let words = |a: u128| (a as u64, (a >> 64) as u64);
-        let (a, b) = words(self.lo.addr);
-        let (c, d) = words(self.hi.addr);
-        h.write_u64(a);
-        h.write_u64(b);
-        h.write_u64(c);
-        h.write_u64(d);
+        h.write_u64(self.lo.addr_lo);
+        h.write_u64(self.lo.addr_hi);
+        h.write_u64(self.hi.addr_lo);
+        h.write_u64(self.hi.addr_hi);
         h.write_u64(
             u64::from(self.lo.port) << 24 | u64::from(self.hi.port) << 8 | u64::from(self.proto),
         );
@@ -91,7 +101,8 @@ impl FlowKey {
     pub fn new(proto: u8, a: Endpoint, b: Endpoint) -> (FlowKey, bool) {
         // `a <= b`, spelled out: the derived order went through
         // `Option<Ordering>` for the `u128` and cost 30 instructions a packet.
-        let a_first = a.addr < b.addr || (a.addr == b.addr && a.port <= b.port);
+        let (x, y) = (a.addr(), b.addr());
+        let a_first = x < y || (x == y && a.port <= b.port);
         if a_first {
             (
                 FlowKey {
@@ -131,23 +142,25 @@ pub enum Dir {
     Back = 1,
 }
 
-/// TCP handshake and teardown state.
+/// TCP handshake and teardown state. Laid out in declaration order, what
+/// every segment reads or writes first (see [`Flow`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct TcpState {
-    /// SYNs from the client (the first and its retransmissions).
-    pub syns: u32,
-    pub first_syn: Option<FrameRef>,
-    pub last_syn_ts: Nanos,
+    /// Payload bytes seen each way.
+    pub data: [u64; 2],
     pub syn_ack: Option<FrameRef>,
     /// The handshake's final ACK, or any later client ACK after a SYN-ACK.
     pub established: bool,
-    /// RSTs seen from each side: the first frame.
-    pub rst: [Option<FrameRef>; 2],
     pub fin: [bool; 2],
-    /// Payload bytes seen each way.
-    pub data: [u64; 2],
     /// The first packet seen was not a SYN: the capture started mid-stream.
     pub midstream: bool,
+    /// SYNs from the client (the first and its retransmissions).
+    pub syns: u32,
+    pub last_syn_ts: Nanos,
+    pub first_syn: Option<FrameRef>,
+    /// RSTs seen from each side: the first frame.
+    pub rst: [Option<FrameRef>; 2],
 }
 
 impl TcpState {
@@ -171,31 +184,40 @@ pub struct IcmpError {
 }
 
 /// One conversation.
+///
+/// Laid out in declaration order (`repr(C)`), with what every packet of the
+/// flow reads or writes first: the key its lookup compares, the client
+/// endpoint that gives the direction, the time, counters, last frame, MACs
+/// and the app state, then the TCP state every segment updates. With the
+/// compiler's order those were spread over six cache lines of a 432-byte
+/// flow, and the flow table is far larger than the caches: each line is a
+/// miss.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Flow {
     pub key: FlowKey,
     /// The initiator's endpoint and MAC (the side that sent the SYN, or the
     /// first packet), and the responder's.
     pub client: Endpoint,
-    pub server: Endpoint,
-    pub client_mac: Option<Mac>,
-    pub server_mac: Option<Mac>,
-    pub vlan: Option<u16>,
-    pub first_ts: Nanos,
     pub last_ts: Nanos,
-    pub first_frame: FrameRef,
-    pub last_frame: FrameRef,
     pub packets: [u64; 2],
     pub bytes: [u64; 2],
-    pub tcp: TcpState,
-    pub icmp_error: Option<IcmpError>,
     /// What the app-layer parsers learned, allocated only when they learn
     /// something.
     pub app: Option<Box<crate::app::FlowApp>>,
+    pub last_frame: FrameRef,
+    pub client_mac: Option<Mac>,
+    pub server_mac: Option<Mac>,
     /// Both directions' stream parsers have finished with this flow, so its
     /// further segments need not open `app` (a bulk transfer's every
     /// segment reached for it, a cache miss each).
     pub streams_done: bool,
+    pub tcp: TcpState,
+    pub server: Endpoint,
+    pub first_ts: Nanos,
+    pub first_frame: FrameRef,
+    pub vlan: Option<u16>,
+    pub icmp_error: Option<IcmpError>,
 }
 
 impl Flow {
@@ -288,6 +310,31 @@ mod tests {
 
     fn v6(a: u128) -> IpAddr {
         IpAddr::V6(Ipv6Addr::from(a))
+    }
+
+    /// The size the README and `--max-flows` quote, and the layout the
+    /// per-packet path counts on: what every packet touches in the first
+    /// 160 bytes, a TCP segment's state in the next 44.
+    #[test]
+    fn a_flow_takes_392_bytes_with_the_hot_fields_first() {
+        use std::mem::{offset_of, size_of};
+        assert_eq!(size_of::<Option<Flow>>(), 392);
+        assert_eq!(size_of::<FlowKey>(), 56);
+        assert!(offset_of!(Flow, streams_done) < 160);
+        assert_eq!(offset_of!(Flow, tcp), 160);
+        assert!(offset_of!(Flow, tcp) + offset_of!(TcpState, midstream) < 204);
+    }
+
+    #[test]
+    fn endpoints_keep_the_order_and_value_of_their_address() {
+        let a = Endpoint::new(v6(1 << 64), 1);
+        let b = Endpoint::new(v6((1 << 64) - 1), 9);
+        assert!(b < a, "the high word decides first");
+        assert_eq!(a.addr(), 1 << 64);
+        assert_eq!(b.ip(), v6((1 << 64) - 1));
+        let v4 = Endpoint::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 53);
+        assert_eq!(v4.ip(), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
+        assert!(FlowKey::new(17, a, b).0.lo == b && !FlowKey::new(17, a, b).1);
     }
 
     #[test]
