@@ -93,17 +93,69 @@ pub fn is_non_host(ip: &IpAddr) -> bool {
     }
 }
 
-/// Which addresses a [`MacObservation::src_ips`] holds: the entry last
-/// found, and one bit per address hash, so an address the list lacks is
-/// nearly always known absent without comparing it to every entry.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a frame's source address says of its sender: one test per frame
+/// instead of [`crate::flow::is_unspecified`] then [`is_non_host`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// An address of the sender's own (or one it relays).
+    Host,
+    /// The unspecified address (DHCP before a lease).
+    Unspecified,
+    /// Multicast or broadcast: never a sender's address.
+    Group,
+}
+
+impl Source {
+    #[inline]
+    fn of(ip: &IpAddr) -> Source {
+        match ip {
+            IpAddr::V4(a) => {
+                let x = u32::from(*a);
+                // 0.0.0.1 to 223.255.255.255: the common case, one compare.
+                if x.wrapping_sub(1) < 0xdfff_ffff {
+                    Source::Host
+                } else if x == 0 {
+                    Source::Unspecified
+                } else if a.is_multicast() || a.is_broadcast() {
+                    Source::Group
+                } else {
+                    Source::Host
+                }
+            }
+            IpAddr::V6(a) if a.is_unspecified() => Source::Unspecified,
+            IpAddr::V6(a) if a.is_multicast() => Source::Group,
+            IpAddr::V6(_) => Source::Host,
+        }
+    }
+}
+
+/// Where each address of a [`MacObservation::src_ips`] sits in the list:
+/// an open-addressed table of [`IpIndex::SLOTS`] slots, each empty (0) or
+/// an entry's position plus one, and the entry last found. The list holds
+/// at most [`MAX_IPS_PER_MAC`] entries, half the slots, so a lookup ends
+/// at an empty slot after a probe or two: an address the list lacks (a
+/// router's relayed frames come from thousands) costs no walk of the list.
+#[derive(Debug, Clone, Copy)]
 struct IpIndex {
-    bits: u128,
+    slots: [u8; IpIndex::SLOTS],
     last: u8,
 }
 
+impl Default for IpIndex {
+    fn default() -> Self {
+        IpIndex {
+            slots: [0; IpIndex::SLOTS],
+            last: 0,
+        }
+    }
+}
+
 impl IpIndex {
-    fn bit(ip: &IpAddr) -> u128 {
+    const SLOTS: usize = 2 * MAX_IPS_PER_MAC;
+
+    /// The slot where a lookup of `ip` starts.
+    #[inline]
+    fn home(ip: &IpAddr) -> usize {
         let h = match ip {
             IpAddr::V4(a) => u64::from(u32::from(*a)),
             IpAddr::V6(a) => {
@@ -111,25 +163,36 @@ impl IpIndex {
                 (x as u64) ^ ((x >> 64) as u64)
             }
         };
-        1 << (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 57)
+        (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
     }
 
+    #[inline]
     fn find(&mut self, list: &[(IpAddr, u64, (Nanos, FrameRef))], ip: &IpAddr) -> Option<usize> {
-        let last = usize::from(self.last);
-        if list.get(last).is_some_and(|e| e.0 == *ip) {
-            return Some(last);
+        let mut s = Self::home(ip);
+        // Bounded by the table; it always has empty slots.
+        for _ in 0..Self::SLOTS {
+            let i = usize::from(self.slots[s % Self::SLOTS].checked_sub(1)?);
+            if list.get(i).is_some_and(|e| e.0 == *ip) {
+                // The list holds at most MAX_IPS_PER_MAC entries.
+                self.last = i as u8;
+                return Some(i);
+            }
+            s += 1;
         }
-        if self.bits & Self::bit(ip) == 0 {
-            return None;
-        }
-        let i = list.iter().position(|e| e.0 == *ip)?;
-        // The list holds at most MAX_IPS_PER_MAC entries.
-        self.last = i as u8;
-        Some(i)
+        None
     }
 
+    /// Records that `ip`, absent from the table, is entry `at` (below
+    /// [`MAX_IPS_PER_MAC`]).
     fn add(&mut self, ip: &IpAddr, at: usize) {
-        self.bits |= Self::bit(ip);
+        let home = Self::home(ip);
+        for k in 0..Self::SLOTS {
+            let s = (home + k) % Self::SLOTS;
+            if self.slots[s] == 0 {
+                self.slots[s] = at as u8 + 1;
+                break;
+            }
+        }
         self.last = at as u8;
     }
 }
@@ -207,6 +270,14 @@ impl MacObservation {
             return;
         }
         self.add_ip(ip, 1, first);
+    }
+
+    /// One frame tagged with VLAN `v`.
+    #[inline]
+    fn note_vlan(&mut self, v: u16) {
+        if !self.vlans.contains(&v) && self.vlans.len() < 8 {
+            self.vlans.push(v);
+        }
     }
 
     /// A router: it sent from [`GATEWAY_PUBLIC_IPS`] public addresses or
@@ -344,18 +415,17 @@ pub struct Inventory {
 impl Inventory {
     /// Notes one decoded frame's link-layer facts.
     pub fn observe_frame(&mut self, pkt: &Packet<'_>, frame: &Frame<'_>) {
-        let (src_mac, dst_mac, src_ip) = (pkt.src_mac, pkt.dst_mac, pkt.ip.map(|i| i.src));
         let (ts, wire_len) = (frame.ts, frame.orig_len);
         let frame = FrameRef {
             file: frame.file,
             number: frame.number,
         };
-        let vlans = [pkt.vlan, pkt.inner_vlan];
+        let src_ip = pkt.ip.as_ref().map(|i| &i.src);
         self.last_ts = self.last_ts.max(ts);
-        if let Some(mac) = dst_mac.filter(Mac::is_unicast) {
+        if let Some(mac) = pkt.dst_mac.filter(Mac::is_unicast) {
             self.count_received(mac, wire_len);
         }
-        match src_mac {
+        match pkt.src_mac {
             Some(mac) if mac.is_unicast() => {
                 if self.macs.len() >= MAX_MACS && !self.macs.contains_key(&mac) {
                     self.macs_dropped += 1;
@@ -373,22 +443,23 @@ impl Inventory {
                 }
                 o.last_ts = ts;
                 o.frames_sent += 1;
-                o.bytes_sent += wire_len as u64;
-                match src_ip {
-                    Some(ip) if crate::flow::is_unspecified(&ip) => o.unspecified_frames += 1,
-                    Some(ip) if !is_non_host(&ip) => o.note_ip(ip, (ts, frame)),
-                    Some(_) => {}
+                o.bytes_sent += u64::from(wire_len);
+                match src_ip.map(|ip| (ip, Source::of(ip))) {
+                    Some((ip, Source::Host)) => o.note_ip(*ip, (ts, frame)),
+                    Some((_, Source::Unspecified)) => o.unspecified_frames += 1,
+                    Some((_, Source::Group)) => {}
                     None => o.link_frames += 1,
                 }
-                for v in vlans.into_iter().flatten() {
-                    if !o.vlans.contains(&v) && o.vlans.len() < 8 {
-                        o.vlans.push(v);
-                    }
+                if let Some(v) = pkt.vlan {
+                    o.note_vlan(v);
+                }
+                if let Some(v) = pkt.inner_vlan {
+                    o.note_vlan(v);
                 }
             }
             Some(_) => {}
             None => {
-                if let Some(ip) = src_ip.filter(|ip| is_local_scope(ip) && !is_non_host(ip)) {
+                if let Some(&ip) = src_ip.filter(|ip| is_local_scope(ip) && !is_non_host(ip)) {
                     if self.macless_ips.len() >= MAX_MACS && !self.macless_ips.contains_key(&ip) {
                         self.macs_dropped += 1;
                         return;
