@@ -382,6 +382,107 @@ pub fn sorted(d: &Destinations) -> Vec<(&DestKey, &Destination)> {
     v
 }
 
+/// Frames and bytes sent to each unicast MAC, at most [`MAX_MACS`]
+/// addresses (see [`Inventory::received`]).
+///
+/// Every frame counts one: a small direct-mapped table remembers where
+/// the MAC last counted in each of its slots sits, so most frames find
+/// their counter without a hash-table probe.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Each MAC's position in `counts`.
+    at: HashMap<Mac, u32, Fast>,
+    counts: Vec<(Mac, [u64; 2])>,
+    /// By a hash of the MAC: a position in `counts` plus one, or 0.
+    recent: Vec<u32>,
+}
+
+impl Default for Received {
+    fn default() -> Self {
+        Received {
+            at: HashMap::default(),
+            counts: Vec::new(),
+            recent: vec![0; Received::RECENT],
+        }
+    }
+}
+
+impl Received {
+    const RECENT: usize = 512;
+
+    #[inline]
+    fn slot(mac: &Mac) -> usize {
+        let m = mac.0;
+        let x = u64::from_le_bytes([m[0], m[1], m[2], m[3], m[4], m[5], 0, 0]);
+        // The top 9 bits: RECENT slots.
+        (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 55) as usize
+    }
+
+    /// Counts `frames` frames of `bytes` bytes sent to `mac`; a MAC not
+    /// yet counted is dropped once [`MAX_MACS`] are.
+    #[inline]
+    pub fn add(&mut self, mac: Mac, frames: u64, bytes: u64) {
+        let s = Self::slot(&mac);
+        let i = self.recent.get(s).map_or(0, |&i| i as usize);
+        if let Some(e) = i
+            .checked_sub(1)
+            .and_then(|i| self.counts.get_mut(i))
+            .filter(|e| e.0 == mac)
+        {
+            e.1[0] += frames;
+            e.1[1] += bytes;
+            return;
+        }
+        self.add_found(mac, frames, bytes, s);
+    }
+
+    /// [`Received::add`] for a MAC its slot does not remember.
+    #[inline(never)]
+    fn add_found(&mut self, mac: Mac, frames: u64, bytes: u64, slot: usize) {
+        let i = match self.at.get(&mac) {
+            Some(&i) => i as usize,
+            None if self.counts.len() < MAX_MACS => {
+                let i = self.counts.len();
+                // MAX_MACS fits a u32.
+                self.at.insert(mac, i as u32);
+                self.counts.push((mac, [0; 2]));
+                i
+            }
+            None => return,
+        };
+        if let Some(e) = self.counts.get_mut(i) {
+            e.1[0] += frames;
+            e.1[1] += bytes;
+        }
+        if let Some(r) = self.recent.get_mut(slot) {
+            *r = i as u32 + 1;
+        }
+    }
+
+    /// Frames and bytes sent to `mac`.
+    pub fn get(&self, mac: Mac) -> [u64; 2] {
+        self.at
+            .get(&mac)
+            .and_then(|&i| self.counts.get(i as usize))
+            .map_or([0; 2], |e| e.1)
+    }
+
+    /// Every MAC counted, with its frames and bytes, in the order first
+    /// counted.
+    pub fn iter(&self) -> impl Iterator<Item = (&Mac, &[u64; 2])> {
+        self.counts.iter().map(|(m, c)| (m, c))
+    }
+
+    /// How many MACs are counted.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+}
+
 /// The inventory of everything seen, devices decided at report time.
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
@@ -402,7 +503,7 @@ pub struct Inventory {
     /// sent anything yet (so the count does not depend on which frames an
     /// engine saw first: shards add up to one engine's count). Capped at
     /// [`MAX_MACS`] addresses; the report shows a device's entry.
-    pub received: HashMap<Mac, [u64; 2], Fast>,
+    pub received: Received,
     /// Local-scope addresses seen without a MAC (MAC-less link types).
     pub macless_ips: BTreeMap<IpAddr, MacObservation>,
     /// This inventory is one shard's of a live capture: a MAC it has not
@@ -478,17 +579,12 @@ impl Inventory {
     }
 
     fn count_received(&mut self, mac: Mac, wire_len: u32) {
-        if let Some(r) = self.received.get_mut(&mac) {
-            r[0] += 1;
-            r[1] += u64::from(wire_len);
-        } else if self.received.len() < MAX_MACS {
-            self.received.insert(mac, [1, u64::from(wire_len)]);
-        }
+        self.received.add(mac, 1, u64::from(wire_len));
     }
 
     /// Frames and bytes sent to `mac`.
     pub fn received_by(&self, mac: Mac) -> [u64; 2] {
-        self.received.get(&mac).copied().unwrap_or_default()
+        self.received.get(mac)
     }
 
     /// Records a DHCP lease: the address is local whatever its range.
@@ -849,13 +945,8 @@ fn keep_sent_or_known(o: &mut MacObservation, first: Option<Nanos>) -> bool {
 impl Inventory {
     /// Joins another shard's inventory into this one.
     pub fn merge(&mut self, o: Inventory) {
-        for (mac, [frames, bytes]) in o.received {
-            if let Some(r) = self.received.get_mut(&mac) {
-                r[0] += frames;
-                r[1] += bytes;
-            } else if self.received.len() < MAX_MACS {
-                self.received.insert(mac, [frames, bytes]);
-            }
+        for (mac, [frames, bytes]) in o.received.iter() {
+            self.received.add(*mac, *frames, *bytes);
         }
         for (mac, obs) in o.macs {
             match self.macs.entry(mac) {
@@ -1150,7 +1241,7 @@ mod tests {
                     ..Default::default()
                 }));
             }
-            inv.received.insert(mac(k8), [1, 60]);
+            inv.received.add(mac(k8), 1, 60);
             inv.note_lease(ip(&format!("100.64.0.{k}")), mac(k8));
             inv.remote_peers.insert(ip(&format!("198.51.100.{k}")), ());
             inv.destinations_dropped = 1;
