@@ -168,16 +168,15 @@ impl IpIndex {
 
     #[inline]
     fn find(&mut self, list: &[(IpAddr, u64, (Nanos, FrameRef))], ip: &IpAddr) -> Option<usize> {
-        let mut s = Self::home(ip);
+        let home = Self::home(ip);
         // Bounded by the table; it always has empty slots.
-        for _ in 0..Self::SLOTS {
+        for s in home..home + Self::SLOTS {
             let i = usize::from(self.slots[s % Self::SLOTS].checked_sub(1)?);
             if list.get(i).is_some_and(|e| e.0 == *ip) {
                 // The list holds at most MAX_IPS_PER_MAC entries.
                 self.last = i as u8;
                 return Some(i);
             }
-            s += 1;
         }
         None
     }
