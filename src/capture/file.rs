@@ -78,6 +78,27 @@ enum Format {
     },
 }
 
+/// What reading a classic pcap record needs, fixed by the file header:
+/// the per-frame path reads it instead of matching on [`Format`].
+#[derive(Debug, Clone, Copy)]
+struct PcapFast {
+    be: bool,
+    /// Nanoseconds per unit of the timestamp's fraction (1 or 1000).
+    frac_ns: i64,
+    link: LinkType,
+    /// The longest record taken without the careful path: the cap, or
+    /// the snap length where the header gives a smaller one.
+    limit: u32,
+}
+
+/// A record wholly buffered, as [`FileReader::whole_record`] found it.
+#[derive(Debug, Clone, Copy)]
+struct Whole {
+    ts: Nanos,
+    caplen: usize,
+    orig_len: u32,
+}
+
 /// The next packet record, located in the buffer but not yet delivered.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
@@ -103,6 +124,8 @@ pub struct FileReader<R> {
     /// File offset of `buf[start]`.
     offset: u64,
     format: Format,
+    /// Set for classic pcap files (see [`PcapFast`]).
+    fast: Option<PcapFast>,
     frames: u64,
     pending: Option<Pending>,
     done: bool,
@@ -154,6 +177,7 @@ impl<R: Read> FileReader<R> {
                 link: LinkType::ETHERNET,
                 snaplen: 0,
             },
+            fast: None,
             frames: 0,
             pending: None,
             done: false,
@@ -296,6 +320,16 @@ impl<R: Read> FileReader<R> {
             link,
             snaplen,
         };
+        self.fast = Some(PcapFast {
+            be,
+            frac_ns: if nanos { 1 } else { 1000 },
+            link,
+            limit: if snaplen != 0 {
+                snaplen.min(MAX_FRAME)
+            } else {
+                MAX_FRAME
+            },
+        });
         self.consume(24);
         Ok(())
     }
@@ -322,35 +356,81 @@ impl<R: Read> FileReader<R> {
     /// pcapng) takes the careful path, [`FileReader::locate_next`].
     #[inline]
     fn whole_pcap_record(&self) -> Option<Pending> {
-        let (be, nanos, link, snaplen) = self.pcap_format()?;
-        let h = self.avail().first_chunk::<16>()?;
+        let f = self.fast?;
+        let w = self.whole(f)?;
+        Some(Pending {
+            ts: w.ts,
+            link: f.link,
+            data_at: 16,
+            caplen: w.caplen,
+            orig_len: w.orig_len,
+            total: 16 + w.caplen,
+        })
+    }
+
+    /// [`FileReader::whole_record`] in the file's byte order.
+    #[inline(always)]
+    fn whole(&self, f: PcapFast) -> Option<Whole> {
+        if f.be {
+            self.whole_record::<true>(f)
+        } else {
+            self.whole_record::<false>(f)
+        }
+    }
+
+    /// The record at `start` if it is wholly buffered and no longer than
+    /// `f.limit`; `None` sends the caller to the careful path, which
+    /// checks the same record again and says what is wrong with it.
+    #[inline(always)]
+    fn whole_record<const BE: bool>(&self, f: PcapFast) -> Option<Whole> {
+        let avail = &self.buf[self.start..self.end];
+        let h = avail.first_chunk::<16>()?;
         let word = |i: usize| {
-            let w = u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-            if be {
-                w.swap_bytes()
+            let b = [h[i], h[i + 1], h[i + 2], h[i + 3]];
+            if BE {
+                u32::from_be_bytes(b)
             } else {
-                w
+                u32::from_le_bytes(b)
             }
         };
         let caplen = word(8);
-        let total = 16 + caplen as usize;
-        if caplen > MAX_FRAME || (snaplen != 0 && caplen > snaplen) || self.end - self.start < total
-        {
+        if caplen > f.limit || avail.len() - 16 < caplen as usize {
             return None;
         }
-        let (secs, frac) = (word(0) as i64, word(4) as i64);
-        Some(Pending {
-            ts: secs * 1_000_000_000 + if nanos { frac } else { frac * 1000 },
-            link,
-            data_at: 16,
+        Some(Whole {
+            ts: word(0) as i64 * 1_000_000_000 + word(4) as i64 * f.frac_ns,
             caplen: caplen as usize,
             orig_len: word(12).max(caplen),
-            total,
         })
     }
 
     /// The next frame, borrowing the reader's buffer.
+    #[inline]
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        // A classic pcap record wholly buffered and not peeked at yet is
+        // delivered straight from its header.
+        if let (true, Some(f)) = (self.pending.is_none() && !self.done, self.fast) {
+            if let Some(w) = self.whole(f) {
+                self.frames += 1;
+                self.last_ts = w.ts;
+                let at = self.start + 16;
+                self.consume(16 + w.caplen);
+                return Some(Frame {
+                    file: self.index,
+                    number: self.frames,
+                    ts: w.ts,
+                    link: f.link,
+                    orig_len: w.orig_len,
+                    data: &self.buf[at..at + w.caplen],
+                });
+            }
+        }
+        self.next_pending()
+    }
+
+    /// [`FileReader::next_frame`] through [`FileReader::peek_ts`]: a frame
+    /// already peeked at, or one the careful path locates.
+    fn next_pending(&mut self) -> Option<Frame<'_>> {
         self.peek_ts()?;
         let p = self.pending.take()?;
         self.frames += 1;

@@ -47,10 +47,17 @@ impl<R: Read> Merge<R> {
     }
 
     /// The earliest next frame across all files.
+    #[inline]
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
-        let best = if self.readers.len() == 1 {
-            0
-        } else {
+        if self.readers.len() == 1 {
+            return self.readers.first_mut()?.next_frame();
+        }
+        self.next_of_several()
+    }
+
+    /// [`Merge::next_frame`] with no file or several.
+    fn next_of_several(&mut self) -> Option<Frame<'_>> {
+        let best = {
             let mut best: Option<(usize, i64)> = None;
             for (i, r) in self.readers.iter_mut().enumerate() {
                 if let Some(ts) = r.peek_ts() {

@@ -93,17 +93,69 @@ pub fn is_non_host(ip: &IpAddr) -> bool {
     }
 }
 
-/// Which addresses a [`MacObservation::src_ips`] holds: the entry last
-/// found, and one bit per address hash, so an address the list lacks is
-/// nearly always known absent without comparing it to every entry.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a frame's source address says of its sender: one test per frame
+/// instead of [`crate::flow::is_unspecified`] then [`is_non_host`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// An address of the sender's own (or one it relays).
+    Host,
+    /// The unspecified address (DHCP before a lease).
+    Unspecified,
+    /// Multicast or broadcast: never a sender's address.
+    Group,
+}
+
+impl Source {
+    #[inline]
+    fn of(ip: &IpAddr) -> Source {
+        match ip {
+            IpAddr::V4(a) => {
+                let x = u32::from(*a);
+                // 0.0.0.1 to 223.255.255.255: the common case, one compare.
+                if x.wrapping_sub(1) < 0xdfff_ffff {
+                    Source::Host
+                } else if x == 0 {
+                    Source::Unspecified
+                } else if a.is_multicast() || a.is_broadcast() {
+                    Source::Group
+                } else {
+                    Source::Host
+                }
+            }
+            IpAddr::V6(a) if a.is_unspecified() => Source::Unspecified,
+            IpAddr::V6(a) if a.is_multicast() => Source::Group,
+            IpAddr::V6(_) => Source::Host,
+        }
+    }
+}
+
+/// Where each address of a [`MacObservation::src_ips`] sits in the list:
+/// an open-addressed table of [`IpIndex::SLOTS`] slots, each empty (0) or
+/// an entry's position plus one, and the entry last found. The list holds
+/// at most [`MAX_IPS_PER_MAC`] entries, half the slots, so a lookup ends
+/// at an empty slot after a probe or two: an address the list lacks (a
+/// router's relayed frames come from thousands) costs no walk of the list.
+#[derive(Debug, Clone, Copy)]
 struct IpIndex {
-    bits: u128,
+    slots: [u8; IpIndex::SLOTS],
     last: u8,
 }
 
+impl Default for IpIndex {
+    fn default() -> Self {
+        IpIndex {
+            slots: [0; IpIndex::SLOTS],
+            last: 0,
+        }
+    }
+}
+
 impl IpIndex {
-    fn bit(ip: &IpAddr) -> u128 {
+    const SLOTS: usize = 2 * MAX_IPS_PER_MAC;
+
+    /// The slot where a lookup of `ip` starts.
+    #[inline]
+    fn home(ip: &IpAddr) -> usize {
         let h = match ip {
             IpAddr::V4(a) => u64::from(u32::from(*a)),
             IpAddr::V6(a) => {
@@ -111,25 +163,35 @@ impl IpIndex {
                 (x as u64) ^ ((x >> 64) as u64)
             }
         };
-        1 << (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 57)
+        (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
     }
 
+    #[inline]
     fn find(&mut self, list: &[(IpAddr, u64, (Nanos, FrameRef))], ip: &IpAddr) -> Option<usize> {
-        let last = usize::from(self.last);
-        if list.get(last).is_some_and(|e| e.0 == *ip) {
-            return Some(last);
+        let home = Self::home(ip);
+        // Bounded by the table; it always has empty slots.
+        for s in home..home + Self::SLOTS {
+            let i = usize::from(self.slots[s % Self::SLOTS].checked_sub(1)?);
+            if list.get(i).is_some_and(|e| e.0 == *ip) {
+                // The list holds at most MAX_IPS_PER_MAC entries.
+                self.last = i as u8;
+                return Some(i);
+            }
         }
-        if self.bits & Self::bit(ip) == 0 {
-            return None;
-        }
-        let i = list.iter().position(|e| e.0 == *ip)?;
-        // The list holds at most MAX_IPS_PER_MAC entries.
-        self.last = i as u8;
-        Some(i)
+        None
     }
 
+    /// Records that `ip`, absent from the table, is entry `at` (below
+    /// [`MAX_IPS_PER_MAC`]).
     fn add(&mut self, ip: &IpAddr, at: usize) {
-        self.bits |= Self::bit(ip);
+        let home = Self::home(ip);
+        for k in 0..Self::SLOTS {
+            let s = (home + k) % Self::SLOTS;
+            if self.slots[s] == 0 {
+                self.slots[s] = at as u8 + 1;
+                break;
+            }
+        }
         self.last = at as u8;
     }
 }
@@ -207,6 +269,14 @@ impl MacObservation {
             return;
         }
         self.add_ip(ip, 1, first);
+    }
+
+    /// One frame tagged with VLAN `v`.
+    #[inline]
+    fn note_vlan(&mut self, v: u16) {
+        if !self.vlans.contains(&v) && self.vlans.len() < 8 {
+            self.vlans.push(v);
+        }
     }
 
     /// A router: it sent from [`GATEWAY_PUBLIC_IPS`] public addresses or
@@ -311,6 +381,107 @@ pub fn sorted(d: &Destinations) -> Vec<(&DestKey, &Destination)> {
     v
 }
 
+/// Frames and bytes sent to each unicast MAC, at most [`MAX_MACS`]
+/// addresses (see [`Inventory::received`]).
+///
+/// Every frame counts one: a small direct-mapped table remembers where
+/// the MAC last counted in each of its slots sits, so most frames find
+/// their counter without a hash-table probe.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Each MAC's position in `counts`.
+    at: HashMap<Mac, u32, Fast>,
+    counts: Vec<(Mac, [u64; 2])>,
+    /// By a hash of the MAC: a position in `counts` plus one, or 0.
+    recent: Vec<u32>,
+}
+
+impl Default for Received {
+    fn default() -> Self {
+        Received {
+            at: HashMap::default(),
+            counts: Vec::new(),
+            recent: vec![0; Received::RECENT],
+        }
+    }
+}
+
+impl Received {
+    const RECENT: usize = 512;
+
+    #[inline]
+    fn slot(mac: &Mac) -> usize {
+        let m = mac.0;
+        let x = u64::from_le_bytes([m[0], m[1], m[2], m[3], m[4], m[5], 0, 0]);
+        // The top 9 bits: RECENT slots.
+        (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 55) as usize
+    }
+
+    /// Counts `frames` frames of `bytes` bytes sent to `mac`; a MAC not
+    /// yet counted is dropped once [`MAX_MACS`] are.
+    #[inline]
+    pub fn add(&mut self, mac: Mac, frames: u64, bytes: u64) {
+        let s = Self::slot(&mac);
+        let i = self.recent.get(s).map_or(0, |&i| i as usize);
+        if let Some(e) = i
+            .checked_sub(1)
+            .and_then(|i| self.counts.get_mut(i))
+            .filter(|e| e.0 == mac)
+        {
+            e.1[0] += frames;
+            e.1[1] += bytes;
+            return;
+        }
+        self.add_found(mac, frames, bytes, s);
+    }
+
+    /// [`Received::add`] for a MAC its slot does not remember.
+    #[inline(never)]
+    fn add_found(&mut self, mac: Mac, frames: u64, bytes: u64, slot: usize) {
+        let i = match self.at.get(&mac) {
+            Some(&i) => i as usize,
+            None if self.counts.len() < MAX_MACS => {
+                let i = self.counts.len();
+                // MAX_MACS fits a u32.
+                self.at.insert(mac, i as u32);
+                self.counts.push((mac, [0; 2]));
+                i
+            }
+            None => return,
+        };
+        if let Some(e) = self.counts.get_mut(i) {
+            e.1[0] += frames;
+            e.1[1] += bytes;
+        }
+        if let Some(r) = self.recent.get_mut(slot) {
+            *r = i as u32 + 1;
+        }
+    }
+
+    /// Frames and bytes sent to `mac`.
+    pub fn get(&self, mac: Mac) -> [u64; 2] {
+        self.at
+            .get(&mac)
+            .and_then(|&i| self.counts.get(i as usize))
+            .map_or([0; 2], |e| e.1)
+    }
+
+    /// Every MAC counted, with its frames and bytes, in the order first
+    /// counted.
+    pub fn iter(&self) -> impl Iterator<Item = (&Mac, &[u64; 2])> {
+        self.counts.iter().map(|(m, c)| (m, c))
+    }
+
+    /// How many MACs are counted.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+}
+
 /// The inventory of everything seen, devices decided at report time.
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
@@ -331,7 +502,7 @@ pub struct Inventory {
     /// sent anything yet (so the count does not depend on which frames an
     /// engine saw first: shards add up to one engine's count). Capped at
     /// [`MAX_MACS`] addresses; the report shows a device's entry.
-    pub received: HashMap<Mac, [u64; 2], Fast>,
+    pub received: Received,
     /// Local-scope addresses seen without a MAC (MAC-less link types).
     pub macless_ips: BTreeMap<IpAddr, MacObservation>,
     /// This inventory is one shard's of a live capture: a MAC it has not
@@ -344,18 +515,17 @@ pub struct Inventory {
 impl Inventory {
     /// Notes one decoded frame's link-layer facts.
     pub fn observe_frame(&mut self, pkt: &Packet<'_>, frame: &Frame<'_>) {
-        let (src_mac, dst_mac, src_ip) = (pkt.src_mac, pkt.dst_mac, pkt.ip.map(|i| i.src));
         let (ts, wire_len) = (frame.ts, frame.orig_len);
         let frame = FrameRef {
             file: frame.file,
             number: frame.number,
         };
-        let vlans = [pkt.vlan, pkt.inner_vlan];
+        let src_ip = pkt.ip.as_ref().map(|i| &i.src);
         self.last_ts = self.last_ts.max(ts);
-        if let Some(mac) = dst_mac.filter(Mac::is_unicast) {
+        if let Some(mac) = pkt.dst_mac.filter(Mac::is_unicast) {
             self.count_received(mac, wire_len);
         }
-        match src_mac {
+        match pkt.src_mac {
             Some(mac) if mac.is_unicast() => {
                 if self.macs.len() >= MAX_MACS && !self.macs.contains_key(&mac) {
                     self.macs_dropped += 1;
@@ -373,22 +543,23 @@ impl Inventory {
                 }
                 o.last_ts = ts;
                 o.frames_sent += 1;
-                o.bytes_sent += wire_len as u64;
-                match src_ip {
-                    Some(ip) if crate::flow::is_unspecified(&ip) => o.unspecified_frames += 1,
-                    Some(ip) if !is_non_host(&ip) => o.note_ip(ip, (ts, frame)),
-                    Some(_) => {}
+                o.bytes_sent += u64::from(wire_len);
+                match src_ip.map(|ip| (ip, Source::of(ip))) {
+                    Some((ip, Source::Host)) => o.note_ip(*ip, (ts, frame)),
+                    Some((_, Source::Unspecified)) => o.unspecified_frames += 1,
+                    Some((_, Source::Group)) => {}
                     None => o.link_frames += 1,
                 }
-                for v in vlans.into_iter().flatten() {
-                    if !o.vlans.contains(&v) && o.vlans.len() < 8 {
-                        o.vlans.push(v);
-                    }
+                if let Some(v) = pkt.vlan {
+                    o.note_vlan(v);
+                }
+                if let Some(v) = pkt.inner_vlan {
+                    o.note_vlan(v);
                 }
             }
             Some(_) => {}
             None => {
-                if let Some(ip) = src_ip.filter(|ip| is_local_scope(ip) && !is_non_host(ip)) {
+                if let Some(&ip) = src_ip.filter(|ip| is_local_scope(ip) && !is_non_host(ip)) {
                     if self.macless_ips.len() >= MAX_MACS && !self.macless_ips.contains_key(&ip) {
                         self.macs_dropped += 1;
                         return;
@@ -407,17 +578,12 @@ impl Inventory {
     }
 
     fn count_received(&mut self, mac: Mac, wire_len: u32) {
-        if let Some(r) = self.received.get_mut(&mac) {
-            r[0] += 1;
-            r[1] += u64::from(wire_len);
-        } else if self.received.len() < MAX_MACS {
-            self.received.insert(mac, [1, u64::from(wire_len)]);
-        }
+        self.received.add(mac, 1, u64::from(wire_len));
     }
 
     /// Frames and bytes sent to `mac`.
     pub fn received_by(&self, mac: Mac) -> [u64; 2] {
-        self.received.get(&mac).copied().unwrap_or_default()
+        self.received.get(mac)
     }
 
     /// Records a DHCP lease: the address is local whatever its range.
@@ -778,13 +944,8 @@ fn keep_sent_or_known(o: &mut MacObservation, first: Option<Nanos>) -> bool {
 impl Inventory {
     /// Joins another shard's inventory into this one.
     pub fn merge(&mut self, o: Inventory) {
-        for (mac, [frames, bytes]) in o.received {
-            if let Some(r) = self.received.get_mut(&mac) {
-                r[0] += frames;
-                r[1] += bytes;
-            } else if self.received.len() < MAX_MACS {
-                self.received.insert(mac, [frames, bytes]);
-            }
+        for (mac, [frames, bytes]) in o.received.iter() {
+            self.received.add(*mac, *frames, *bytes);
         }
         for (mac, obs) in o.macs {
             match self.macs.entry(mac) {
@@ -1079,7 +1240,7 @@ mod tests {
                     ..Default::default()
                 }));
             }
-            inv.received.insert(mac(k8), [1, 60]);
+            inv.received.add(mac(k8), 1, 60);
             inv.note_lease(ip(&format!("100.64.0.{k}")), mac(k8));
             inv.remote_peers.insert(ip(&format!("198.51.100.{k}")), ());
             inv.destinations_dropped = 1;
