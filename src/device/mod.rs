@@ -1073,6 +1073,63 @@ mod tests {
     use crate::engine::EngineConfig;
     use crate::live::shard::{shard_of, Worker};
 
+    /// Local-scope addresses (no public cap, no router): IPv4 and IPv6,
+    /// many sharing an index slot.
+    fn local_ip(k: u16) -> IpAddr {
+        if k % 3 == 0 {
+            IpAddr::V6(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, k >> 8, k))
+        } else {
+            IpAddr::V4(std::net::Ipv4Addr::new(10, (k >> 8) as u8, k as u8, 7))
+        }
+    }
+
+    proptest::proptest! {
+        /// The source-address index finds exactly what a walk of the list
+        /// finds: each address once, counted every time, the first
+        /// [`MAX_IPS_PER_MAC`] kept and the rest counted as dropped.
+        #[test]
+        fn source_addresses_match_a_plain_list(seq in proptest::collection::vec(0u16..80, 0..400)) {
+            let mut o = MacObservation::default();
+            let mut model: Vec<(IpAddr, u64)> = Vec::new();
+            let mut dropped = 0u64;
+            for (t, k) in seq.iter().enumerate() {
+                let ip = local_ip(*k);
+                o.add_ip(ip, 1, (t as Nanos, FrameRef::default()));
+                if let Some(e) = model.iter_mut().find(|e| e.0 == ip) {
+                    e.1 += 1;
+                } else if model.len() < MAX_IPS_PER_MAC {
+                    model.push((ip, 1));
+                } else {
+                    dropped += 1;
+                }
+            }
+            let got: Vec<(IpAddr, u64)> = o.src_ips.iter().map(|e| (e.0, e.1)).collect();
+            proptest::prop_assert_eq!(got, model);
+            proptest::prop_assert_eq!(o.src_ips_dropped, dropped);
+        }
+
+        /// Frames received per MAC: the slot memo never counts one MAC's
+        /// frames to another, whatever collides.
+        #[test]
+        fn received_counts_match_a_map(seq in proptest::collection::vec((0u16..3000, 1u64..1500), 0..600)) {
+            let mut r = Received::default();
+            let mut model: HashMap<Mac, [u64; 2]> = HashMap::new();
+            for (k, len) in &seq {
+                let mac = Mac([2, 0, 0, (k >> 8) as u8, *k as u8, (k % 7) as u8]);
+                r.add(mac, 1, *len);
+                let e = model.entry(mac).or_default();
+                e[0] += 1;
+                e[1] += len;
+            }
+            proptest::prop_assert_eq!(r.len(), model.len());
+            for (mac, c) in &model {
+                proptest::prop_assert_eq!(r.get(*mac), *c);
+            }
+            let listed: HashMap<Mac, [u64; 2]> = r.iter().map(|(m, c)| (*m, *c)).collect();
+            proptest::prop_assert_eq!(listed, model);
+        }
+    }
+
     /// The merge as it was first written, one shard after another into an
     /// empty inventory: what [`merge_shards_on`] must give on any number
     /// of threads.
