@@ -1076,7 +1076,7 @@ mod tests {
     /// Local-scope addresses (no public cap, no router): IPv4 and IPv6,
     /// many sharing an index slot.
     fn local_ip(k: u16) -> IpAddr {
-        if k % 3 == 0 {
+        if k.is_multiple_of(3) {
             IpAddr::V6(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, k >> 8, k))
         } else {
             IpAddr::V4(std::net::Ipv4Addr::new(10, (k >> 8) as u8, k as u8, 7))
