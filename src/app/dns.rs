@@ -143,12 +143,11 @@ pub(super) fn on_message(
     } else {
         inv.facts_for(query_mac, client)
     };
-    let mut addresses = [None; MAX_ADDRESSES];
+    let mut addresses = [IpAddr::from([0u8; 4]); MAX_ADDRESSES];
     let mut n_addr = 0;
     let mut answers = Answers {
         records: msg.answers_after(questions),
-        chain: [qname; MAX_CHAIN],
-        n_chain: 1,
+        chain: smallvec::smallvec![qname],
         ok: true,
     };
     if let Some(first) = answers.next_address() {
@@ -159,7 +158,7 @@ pub(super) fn on_message(
         let mut next = Some(first);
         while let Some((addr, ttl)) = next {
             if n_addr < MAX_ADDRESSES {
-                addresses[n_addr] = Some(addr);
+                addresses[n_addr] = addr;
                 n_addr += 1;
             }
             match per_client.as_deref_mut() {
@@ -189,7 +188,7 @@ pub(super) fn on_message(
             q.answered += 1;
             q.queries = q.queries.max(q.answered);
         }
-        for a in addresses.iter().flatten() {
+        for a in &addresses[..n_addr] {
             insert_sorted(&mut q.addresses, *a, MAX_ADDRESSES);
         }
         if h.rcode != 0 {
@@ -202,9 +201,9 @@ pub(super) fn on_message(
 /// A response's answers, read for the addresses of the name asked for.
 struct Answers<'a> {
     records: dns::Records<'a>,
-    /// The name asked for and the CNAME targets followed from it.
-    chain: [Name<'a>; MAX_CHAIN],
-    n_chain: usize,
+    /// The name asked for and the CNAME targets followed from it (at most
+    /// [`MAX_CHAIN`]; held in place up to four, which is all but always).
+    chain: smallvec::SmallVec<[Name<'a>; 4]>,
     /// False once a malformed record ended the answers.
     ok: bool,
 }
@@ -218,17 +217,13 @@ impl Answers<'_> {
                 self.ok = false;
                 return None;
             };
-            if !self.chain[..self.n_chain]
-                .iter()
-                .any(|n| n.same_as(&r.name))
-            {
+            if !self.chain.iter().any(|n| n.same_as(&r.name)) {
                 continue;
             }
             match r.data {
                 RData::Cname(target) => {
-                    if self.n_chain < MAX_CHAIN {
-                        self.chain[self.n_chain] = target;
-                        self.n_chain += 1;
+                    if self.chain.len() < MAX_CHAIN {
+                        self.chain.push(target);
                     }
                 }
                 RData::A(a) => return Some((IpAddr::V4(a), r.ttl)),

@@ -753,9 +753,7 @@ fn flat_dotted<'b>(wire: &[u8], buf: &'b mut [u8; 256]) -> Option<&'b str> {
     // The first length byte and the root byte are not written.
     let n = wire.len().checked_sub(2).filter(|&n| n > 0)?;
     buf.get_mut(..n)?.copy_from_slice(wire.get(1..1 + n)?);
-    // Padded to whole blocks with a byte that passes every check.
     let blocks = n.div_ceil(BLOCK);
-    buf.get_mut(n..blocks * BLOCK)?.fill(b'a');
     // The length bytes after the first become dots.
     let mut at = usize::from(*wire.first()?);
     let mut labels = 1;
@@ -772,17 +770,26 @@ fn flat_dotted<'b>(wire: &[u8], buf: &'b mut [u8; 256]) -> Option<&'b str> {
     // put between the labels (a label holding a dot needs an escape).
     let mut bad = [0u8; BLOCK];
     let mut dots = [0u8; BLOCK];
-    for block in buf.get_mut(..blocks * BLOCK)?.chunks_exact_mut(BLOCK) {
-        for ((b, bad), dots) in block.iter_mut().zip(&mut bad).zip(&mut dots) {
+    for (i, block) in buf
+        .get_mut(..blocks * BLOCK)?
+        .chunks_exact_mut(BLOCK)
+        .enumerate()
+    {
+        // The lanes past the text (zeros) count nothing.
+        let valid = (n - i * BLOCK).min(BLOCK) as u8;
+        let lanes = block.iter_mut().zip(&LANES).zip(&mut bad).zip(&mut dots);
+        for (((b, &lane), bad), dots) in lanes {
             let c = *b;
-            *bad |= u8::from(c.wrapping_sub(0x21) > 0x7e - 0x21) | u8::from(c == b'\\');
+            let keep = u8::from(lane < valid);
+            *bad |= keep & (u8::from(c.wrapping_sub(0x21) > 0x7e - 0x21) | u8::from(c == b'\\'));
             // At most 16 blocks: a lane counts at most 16.
-            *dots += u8::from(c == b'.');
+            *dots += keep & u8::from(c == b'.');
             *b = c | (u8::from(c.wrapping_sub(b'A') < 26) << 5);
         }
     }
     let dots: u32 = dots.iter().map(|&d| u32::from(d)).sum();
-    if bad.iter().any(|&b| b != 0) || dots != labels - 1 {
+    let bad = bad.iter().fold(0, |a, &b| a | b);
+    if bad != 0 || dots != labels - 1 {
         return None;
     }
     std::str::from_utf8(buf.get(..n)?).ok()
@@ -790,6 +797,9 @@ fn flat_dotted<'b>(wire: &[u8], buf: &'b mut [u8; 256]) -> Option<&'b str> {
 
 /// Bytes [`flat_dotted`] checks and lowercases at a time.
 const BLOCK: usize = 16;
+
+/// Lane numbers of a block.
+const LANES: [u8; BLOCK] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 /// Labels in presentation form: lowercase, dot-separated, `.` and `\`
 /// escaped, other bytes outside printable ASCII as `\DDD`. Pushed byte by
