@@ -221,11 +221,7 @@ impl Answers<'_> {
                 continue;
             }
             match r.data {
-                RData::Cname(target) => {
-                    if self.chain.len() < MAX_CHAIN {
-                        self.chain.push(target);
-                    }
-                }
+                RData::Cname(target) if self.chain.len() < MAX_CHAIN => self.chain.push(target),
                 RData::A(a) => return Some((IpAddr::V4(a), r.ttl)),
                 RData::Aaaa(a) => return Some((IpAddr::V6(a), r.ttl)),
                 _ => {}

@@ -146,6 +146,51 @@ pub struct Message<'a> {
 /// message from [`tcp_messages`]). Fails only when `msg` is shorter than
 /// [`HEADER_LEN`].
 pub fn parse(msg: &[u8]) -> Result<Message<'_>, ParseError> {
+    let Some(&[i0, i1, f1, f2, q0, q1, a0, a1, n0, n1, r0, r1]) = msg.get(..HEADER_LEN) else {
+        return Err(short_header(msg));
+    };
+    let header = Header {
+        id: u16::from_be_bytes([i0, i1]),
+        qr: f1 & 0x80 != 0,
+        opcode: (f1 >> 3) & 0x0f,
+        aa: f1 & 0x04 != 0,
+        tc: f1 & 0x02 != 0,
+        rd: f1 & 0x01 != 0,
+        ra: f2 & 0x80 != 0,
+        ad: f2 & 0x20 != 0,
+        cd: f2 & 0x10 != 0,
+        rcode: f2 & 0x0f,
+        qdcount: u16::from_be_bytes([q0, q1]),
+        ancount: u16::from_be_bytes([a0, a1]),
+        nscount: u16::from_be_bytes([n0, n1]),
+        arcount: u16::from_be_bytes([r0, r1]),
+    };
+    Ok(Message { header, buf: msg })
+}
+
+/// The error for a message shorter than the header: the cursor reads it
+/// field by field and says where it ran out.
+#[cold]
+fn short_header(msg: &[u8]) -> ParseError {
+    let mut c = Cursor::new(msg);
+    let mut read = || -> Result<(), ParseError> {
+        for _ in 0..HEADER_LEN / 2 {
+            c.u16()?;
+        }
+        Ok(())
+    };
+    match read() {
+        Err(e) => e,
+        // Not reached: the caller found fewer than HEADER_LEN bytes.
+        Ok(()) => ParseError::Truncated {
+            offset: msg.len(),
+            needed: HEADER_LEN - msg.len().min(HEADER_LEN),
+        },
+    }
+}
+
+#[cfg(test)]
+fn parse_by_cursor(msg: &[u8]) -> Result<Message<'_>, ParseError> {
     let mut c = Cursor::new(msg);
     let id = c.u16()?;
     let [f1, f2] = c.array()?;
@@ -1150,6 +1195,20 @@ mod tests {
         assert_eq!(rs[2].ttl, 300);
         assert_eq!(rs[2].section, Section::Answer);
         assert_eq!(rs[2].rdata, v6.octets());
+    }
+
+    #[test]
+    fn header_read_off_the_slice_is_the_cursor_s() {
+        let full: Vec<u8> = (0u8..14).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        for len in 0..=full.len() {
+            let b = &full[..len];
+            assert_eq!(
+                parse(b).map(|m| m.header),
+                parse_by_cursor(b).map(|m| m.header),
+                "{len} bytes"
+            );
+        }
+        assert!(parse(&full[..11]).is_err() && parse(&full[..12]).is_ok());
     }
 
     #[test]
