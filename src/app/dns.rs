@@ -14,6 +14,7 @@ use crate::device::Fast;
 use crate::device::Inventory;
 use crate::flow::FrameRef;
 use crate::proto::dns::{self, Name, RData};
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -99,19 +100,23 @@ pub(super) fn on_message(
     let qname_str = app.scratch.as_str();
     let key = (client, server, client_port, h.id);
     if !h.qr {
-        let new = !app.pending_dns.contains_key(&key);
-        if new {
-            if app.pending_dns.len() < MAX_PENDING_DNS {
-                let p = PendingDns {
+        // One lookup: the table is full or not before it.
+        let room = app.pending_dns.len() < MAX_PENDING_DNS;
+        let new = match app.pending_dns.entry(key) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(v) if room => {
+                v.insert(PendingDns {
                     ts,
                     client_mac,
                     name_hash: hash,
-                };
-                app.pending_dns.insert(key, p);
-            } else {
-                app.pending_dropped += 1;
+                });
+                true
             }
-        }
+            Entry::Vacant(_) => {
+                app.pending_dropped += 1;
+                true
+            }
+        };
         // A first question was read, so the facts were looked up.
         if let Some(q) = facts
             .flatten()
@@ -138,46 +143,38 @@ pub(super) fn on_message(
     } else {
         inv.facts_for(query_mac, client)
     };
-    let mut addresses = [None; MAX_ADDRESSES];
+    let mut addresses = [IpAddr::from([0u8; 4]); MAX_ADDRESSES];
     let mut n_addr = 0;
-    let mut chain = [qname; MAX_CHAIN];
-    let mut n_chain = 1;
-    // The name every address of this response is cached under, made once.
-    let mut shared: Option<Arc<str>> = None;
-    for r in msg.answers_after(questions) {
-        let Ok(r) = r else {
-            ok = false;
-            break;
-        };
-        if !chain[..n_chain].iter().any(|n| n.same_as(&r.name)) {
-            continue;
-        }
-        let addr = match r.data {
-            RData::Cname(target) => {
-                if n_chain < MAX_CHAIN {
-                    chain[n_chain] = target;
-                    n_chain += 1;
-                }
-                continue;
+    let mut answers = Answers {
+        records: msg.answers_after(questions),
+        chain: smallvec::smallvec![qname],
+        ok: true,
+    };
+    if let Some(first) = answers.next_address() {
+        // The name every address of this response is cached under, made
+        // once; the client's cache, looked up once.
+        let mut shared: Option<Arc<str>> = None;
+        let mut per_client = client_cache(&mut app.cache, client);
+        let mut next = Some(first);
+        while let Some((addr, ttl)) = next {
+            if n_addr < MAX_ADDRESSES {
+                addresses[n_addr] = addr;
+                n_addr += 1;
             }
-            RData::A(a) => IpAddr::V4(a),
-            RData::Aaaa(a) => IpAddr::V6(a),
-            _ => continue,
-        };
-        if n_addr < MAX_ADDRESSES {
-            addresses[n_addr] = Some(addr);
-            n_addr += 1;
+            match per_client.as_deref_mut() {
+                Some(c) => c.insert(
+                    addr,
+                    (qname_str, &mut shared),
+                    ts,
+                    ttl,
+                    &mut app.cache_dropped,
+                ),
+                None => app.cache_dropped += 1,
+            }
+            next = answers.next_address();
         }
-        cache_insert(
-            &mut app.cache,
-            &mut app.cache_dropped,
-            client,
-            addr,
-            (qname_str, &mut shared),
-            ts,
-            r.ttl,
-        );
     }
+    ok &= answers.ok;
     if let Some(q) = facts.and_then(|f| f.dns_question(qname_str, hash, ts)) {
         // Every response is tallied by rcode (as tshark counts them); a
         // transaction is answered once, in time or late. A response whose
@@ -191,7 +188,7 @@ pub(super) fn on_message(
             q.answered += 1;
             q.queries = q.queries.max(q.answered);
         }
-        for a in addresses.iter().flatten() {
+        for a in &addresses[..n_addr] {
             insert_sorted(&mut q.addresses, *a, MAX_ADDRESSES);
         }
         if h.rcode != 0 {
@@ -199,6 +196,38 @@ pub(super) fn on_message(
         }
     }
     app.count(proto, ok);
+}
+
+/// A response's answers, read for the addresses of the name asked for.
+struct Answers<'a> {
+    records: dns::Records<'a>,
+    /// The name asked for and the CNAME targets followed from it (at most
+    /// [`MAX_CHAIN`]; held in place up to four, which is all but always).
+    chain: smallvec::SmallVec<[Name<'a>; 4]>,
+    /// False once a malformed record ended the answers.
+    ok: bool,
+}
+
+impl Answers<'_> {
+    /// The next A or AAAA record of a name in the chain: its address and
+    /// TTL (the CNAMEs on the way join the chain).
+    fn next_address(&mut self) -> Option<(IpAddr, u32)> {
+        loop {
+            let Ok(r) = self.records.next()? else {
+                self.ok = false;
+                return None;
+            };
+            if !self.chain.iter().any(|n| n.same_as(&r.name)) {
+                continue;
+            }
+            match r.data {
+                RData::Cname(target) if self.chain.len() < MAX_CHAIN => self.chain.push(target),
+                RData::A(a) => return Some((IpAddr::V4(a), r.ttl)),
+                RData::Aaaa(a) => return Some((IpAddr::V6(a), r.ttl)),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Writes the question's name into `scratch` and notes it among the
@@ -253,37 +282,58 @@ impl ClientCache {
 pub(super) type TimedOut =
     std::collections::HashMap<(IpAddr, IpAddr, u16, u16), (PendingDns, u32), Fast>;
 
-fn cache_insert(
-    cache: &mut Cache,
-    dropped: &mut u64,
-    client: IpAddr,
-    addr: IpAddr,
-    (name, shared): (&str, &mut Option<Arc<str>>),
-    ts: Nanos,
-    ttl: u32,
-) {
-    let mut arc = || shared.get_or_insert_with(|| Arc::from(name)).clone();
-    let expires = ts.saturating_add(ttl as Nanos * 1_000_000_000);
-    if !cache.contains_key(&client) && cache.len() >= MAX_CACHE_CLIENTS {
-        *dropped += 1;
-        return;
+/// The client's cache, made if there is room for one more client.
+fn client_cache(cache: &mut Cache, client: IpAddr) -> Option<&mut ClientCache> {
+    if cache.len() >= MAX_CACHE_CLIENTS {
+        return cache.get_mut(&client);
     }
-    let per_client = cache.entry(client).or_default();
-    match per_client.names.get_mut(&addr) {
-        Some(e) if &*e.0 == name => e.1 = e.1.max(expires),
-        Some(e) => *e = (arc(), expires),
-        None => {
-            if per_client.names.len() >= MAX_CACHE_PER_CLIENT
-                && ts >= per_client.purged.saturating_add(1_000_000_000)
-            {
-                // Make room by forgetting what has expired; else count it.
-                per_client.names.retain(|_, (_, exp)| *exp >= ts);
-                per_client.purged = ts;
+    Some(cache.entry(client).or_default())
+}
+
+impl ClientCache {
+    /// Caches `addr` under `name` until `ts` + `ttl` seconds; `shared`
+    /// holds the name as the cache keeps it once one address needed it.
+    fn insert(
+        &mut self,
+        addr: IpAddr,
+        (name, shared): (&str, &mut Option<Arc<str>>),
+        ts: Nanos,
+        ttl: u32,
+        dropped: &mut u64,
+    ) {
+        let mut arc = || shared.get_or_insert_with(|| Arc::from(name)).clone();
+        let expires = ts.saturating_add(ttl as Nanos * 1_000_000_000);
+        if self.names.len() < MAX_CACHE_PER_CLIENT {
+            // Room for a new address: one lookup.
+            match self.names.entry(addr) {
+                Entry::Occupied(mut o) => {
+                    let e = o.get_mut();
+                    if &*e.0 == name {
+                        e.1 = e.1.max(expires);
+                    } else {
+                        *e = (arc(), expires);
+                    }
+                }
+                Entry::Vacant(v) => {
+                    v.insert((arc(), expires));
+                }
             }
-            if per_client.names.len() < MAX_CACHE_PER_CLIENT {
-                per_client.names.insert(addr, (arc(), expires));
-            } else {
-                *dropped += 1;
+            return;
+        }
+        match self.names.get_mut(&addr) {
+            Some(e) if &*e.0 == name => e.1 = e.1.max(expires),
+            Some(e) => *e = (arc(), expires),
+            None => {
+                if ts >= self.purged.saturating_add(1_000_000_000) {
+                    // Make room by forgetting what has expired; else count it.
+                    self.names.retain(|_, (_, exp)| *exp >= ts);
+                    self.purged = ts;
+                }
+                if self.names.len() < MAX_CACHE_PER_CLIENT {
+                    self.names.insert(addr, (arc(), expires));
+                } else {
+                    *dropped += 1;
+                }
             }
         }
     }

@@ -601,10 +601,29 @@ impl Facts {
 /// smallest: a set whose content and order do not depend on the order
 /// things were seen in, so shards merge to what one engine lists even
 /// when the cap turned some away.
+#[inline]
 pub fn insert_sorted<A: smallvec::Array>(list: &mut smallvec::SmallVec<A>, x: A::Item, cap: usize)
 where
     A::Item: Ord,
 {
+    // Most calls find the list empty, `x` last already (the server asked
+    // again) or past the end (the answers' addresses in order): no search.
+    match list.last() {
+        None => {
+            if cap > 0 {
+                list.push(x);
+            }
+            return;
+        }
+        Some(last) if *last < x => {
+            if list.len() < cap {
+                list.push(x);
+            }
+            return;
+        }
+        Some(last) if *last == x => return,
+        Some(_) => {}
+    }
     if let Err(at) = list.binary_search(&x) {
         if at < cap {
             list.insert(at, x);

@@ -146,6 +146,51 @@ pub struct Message<'a> {
 /// message from [`tcp_messages`]). Fails only when `msg` is shorter than
 /// [`HEADER_LEN`].
 pub fn parse(msg: &[u8]) -> Result<Message<'_>, ParseError> {
+    let Some(&[i0, i1, f1, f2, q0, q1, a0, a1, n0, n1, r0, r1]) = msg.get(..HEADER_LEN) else {
+        return Err(short_header(msg));
+    };
+    let header = Header {
+        id: u16::from_be_bytes([i0, i1]),
+        qr: f1 & 0x80 != 0,
+        opcode: (f1 >> 3) & 0x0f,
+        aa: f1 & 0x04 != 0,
+        tc: f1 & 0x02 != 0,
+        rd: f1 & 0x01 != 0,
+        ra: f2 & 0x80 != 0,
+        ad: f2 & 0x20 != 0,
+        cd: f2 & 0x10 != 0,
+        rcode: f2 & 0x0f,
+        qdcount: u16::from_be_bytes([q0, q1]),
+        ancount: u16::from_be_bytes([a0, a1]),
+        nscount: u16::from_be_bytes([n0, n1]),
+        arcount: u16::from_be_bytes([r0, r1]),
+    };
+    Ok(Message { header, buf: msg })
+}
+
+/// The error for a message shorter than the header: the cursor reads it
+/// field by field and says where it ran out.
+#[cold]
+fn short_header(msg: &[u8]) -> ParseError {
+    let mut c = Cursor::new(msg);
+    let mut read = || -> Result<(), ParseError> {
+        for _ in 0..HEADER_LEN / 2 {
+            c.u16()?;
+        }
+        Ok(())
+    };
+    match read() {
+        Err(e) => e,
+        // Not reached: the caller found fewer than HEADER_LEN bytes.
+        Ok(()) => ParseError::Truncated {
+            offset: msg.len(),
+            needed: HEADER_LEN - msg.len().min(HEADER_LEN),
+        },
+    }
+}
+
+#[cfg(test)]
+fn parse_by_cursor(msg: &[u8]) -> Result<Message<'_>, ParseError> {
     let mut c = Cursor::new(msg);
     let id = c.u16()?;
     let [f1, f2] = c.array()?;
@@ -297,6 +342,15 @@ fn too_many(offset: usize) -> ParseError {
 
 fn read_question(msg: &[u8], pos: usize) -> Result<(Question<'_>, usize), ParseError> {
     let (name, end) = Name::read(msg, pos)?;
+    if let Some(&[t0, t1, c0, c1]) = msg.get(end..end + 4) {
+        let question = Question {
+            name,
+            qtype: u16::from_be_bytes([t0, t1]),
+            qclass: u16::from_be_bytes([c0, c1]),
+        };
+        return Ok((question, end + 4));
+    }
+    // Cut short: the cursor says where.
     let mut c = Cursor::new(msg);
     c.seek(end)?;
     let qtype = c.u16()?;
@@ -423,6 +477,10 @@ fn read_record(
     section: Section,
 ) -> Result<(Record<'_>, usize), ParseError> {
     let (name, end) = Name::read(msg, pos)?;
+    if let Some(r) = record_fast(msg, name, end, section) {
+        return Ok(r);
+    }
+    // Cut short or malformed: the cursor says where and why.
     let mut c = Cursor::new(msg);
     c.seek(end)?;
     let rtype = c.u16()?;
@@ -449,6 +507,42 @@ fn read_record(
         rdata,
     };
     Ok((record, c.pos()))
+}
+
+/// The rest of a record whose name ends at `end`, when it is whole and
+/// well formed, read straight off the slice (answers are read for every
+/// DNS response); `None` sends it to the cursor, which names the error.
+fn record_fast<'a>(
+    msg: &'a [u8],
+    name: Name<'a>,
+    end: usize,
+    section: Section,
+) -> Option<(Record<'a>, usize)> {
+    let &[t0, t1, c0, c1, l0, l1, l2, l3, r0, r1] = msg.get(end..end + 10)? else {
+        return None;
+    };
+    let rtype = u16::from_be_bytes([t0, t1]);
+    let rdata_start = end + 10;
+    let rdata_end = rdata_start + usize::from(u16::from_be_bytes([r0, r1]));
+    let rdata = msg.get(rdata_start..rdata_end)?;
+    let data = match rtype {
+        rtype::A => RData::A(Ipv4Addr::from(<[u8; 4]>::try_from(rdata).ok()?)),
+        rtype::AAAA => RData::Aaaa(Ipv6Addr::from(<[u8; 16]>::try_from(rdata).ok()?)),
+        rtype::CNAME => RData::Cname(rdata_name(msg, rdata_start, rdata.len()).ok()?),
+        rtype::PTR => RData::Ptr(rdata_name(msg, rdata_start, rdata.len()).ok()?),
+        rtype::NS => RData::Ns(rdata_name(msg, rdata_start, rdata.len()).ok()?),
+        _ => RData::Other(rdata),
+    };
+    let record = Record {
+        section,
+        name,
+        rtype,
+        class: u16::from_be_bytes([c0, c1]),
+        ttl: u32::from_be_bytes([l0, l1, l2, l3]),
+        data,
+        rdata,
+    };
+    Some((record, rdata_end))
 }
 
 /// Reads RDATA that must be exactly `N` bytes (an address).
@@ -482,18 +576,43 @@ fn rdata_name(msg: &[u8], start: usize, len: usize) -> Result<Name<'_>, ParseErr
 pub struct Name<'a> {
     msg: &'a [u8],
     start: usize,
+    /// The wire length of a name without pointers, as [`check_fast`]
+    /// found it (at most [`MAX_NAME_LEN`]); 0 when the name has a pointer
+    /// or was checked by the walk.
+    flat_len: u8,
 }
 
 impl<'a> Name<'a> {
     /// Checks the name at `start` of `msg`; returns it and the offset just
     /// past its bytes in place (after the root label or the first pointer).
     fn read(msg: &'a [u8], start: usize) -> Result<(Self, usize), ParseError> {
+        if let Some((end, flat)) = check_fast(msg, start) {
+            let flat_len = if flat { (end - start) as u8 } else { 0 };
+            return Ok((
+                Name {
+                    msg,
+                    start,
+                    flat_len,
+                },
+                end,
+            ));
+        }
+        // Whatever the fast check turned down is walked again here, which
+        // accepts the same names and says what is wrong with the others.
         let mut walk = Walk::new(msg, start);
         // Each step reads a label (at most 127 fit in MAX_NAME_LEN) or ends.
         for _ in 0..MAX_NAME_LEN {
             if walk.step()?.is_none() {
                 let end = walk.end.unwrap_or(start);
-                return Ok((Name { msg, start }, end));
+                let flat_len = 0;
+                return Ok((
+                    Name {
+                        msg,
+                        start,
+                        flat_len,
+                    },
+                    end,
+                ));
             }
         }
         Err(walk.invalid("name has too many labels"))
@@ -503,6 +622,11 @@ impl<'a> Name<'a> {
     /// byte, in place): the common case, read without the pointer-aware
     /// walk. The name was checked when read, so the labels end in bounds.
     fn flat(&self) -> Option<&'a [u8]> {
+        if self.flat_len > 0 {
+            return self
+                .msg
+                .get(self.start..self.start + usize::from(self.flat_len));
+        }
         let mut at = self.start;
         loop {
             let len = usize::from(*self.msg.get(at)?);
@@ -612,6 +736,47 @@ impl<'a> Name<'a> {
     }
 }
 
+/// [`Name::read`]'s check without the [`Walk`]: the same rules (label
+/// bytes in bounds, at most [`MAX_NAME_LEN`] bytes, each pointer landing
+/// before the run of labels it is found in and after the header, at most
+/// [`MAX_POINTER_HOPS`] of them), read straight off the slice. Returns
+/// where the name's bytes in place end, and whether it had no pointer;
+/// `None` for a name it turns down,
+/// which the walk reads again to say why (every DNS message reads its
+/// names this way, and the walk's cursor checks cost twice as much).
+fn check_fast(msg: &[u8], start: usize) -> Option<(usize, bool)> {
+    let mut at = start;
+    let mut run_start = start;
+    let mut wire = 0usize;
+    let mut end = None;
+    let mut hops = 0;
+    loop {
+        let len = *msg.get(at)?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Some(end.map_or((at + 1, true), |e| (e, false))),
+            0x00 => {
+                wire += 1 + usize::from(len);
+                at += 1 + usize::from(len);
+                if wire >= MAX_NAME_LEN || at > msg.len() {
+                    return None;
+                }
+            }
+            0xc0 => {
+                let low = *msg.get(at + 1)?;
+                let target = usize::from(len & 0x3f) << 8 | usize::from(low);
+                end.get_or_insert(at + 2);
+                hops += 1;
+                if target >= run_start || target < HEADER_LEN || hops > MAX_POINTER_HOPS {
+                    return None;
+                }
+                at = target;
+                run_start = target;
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// The labels of a pointer-free wire name (see [`Name::flat`]), read
 /// without the pointer-aware walk.
 fn wire_labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -632,29 +797,54 @@ fn wire_labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
 fn flat_dotted<'b>(wire: &[u8], buf: &'b mut [u8; 256]) -> Option<&'b str> {
     // The first length byte and the root byte are not written.
     let n = wire.len().checked_sub(2).filter(|&n| n > 0)?;
-    let text = buf.get_mut(..n)?;
-    text.copy_from_slice(wire.get(1..1 + n)?);
-    let mut at = 0;
-    loop {
-        let len = usize::from(*wire.get(at)?);
-        if len == 0 {
-            break;
-        }
-        let label = wire.get(at + 1..at + 1 + len)?;
-        if !label
-            .iter()
-            .all(|&b| matches!(b, 0x21..=0x7e) && b != b'.' && b != b'\\')
-        {
-            return None;
-        }
-        if at > 0 {
-            *text.get_mut(at - 1)? = b'.';
-        }
-        at += 1 + len;
+    buf.get_mut(..n)?.copy_from_slice(wire.get(1..1 + n)?);
+    let blocks = n.div_ceil(BLOCK);
+    // The length bytes after the first become dots.
+    let mut at = usize::from(*wire.first()?);
+    let mut labels = 1;
+    while at < n {
+        let len = *buf.get(at)?;
+        *buf.get_mut(at)? = b'.';
+        at += 1 + usize::from(len);
+        labels += 1;
     }
-    text.make_ascii_lowercase();
-    std::str::from_utf8(text).ok()
+    // One pass over the whole text, a block at a time (fixed-size blocks
+    // the compiler turns into vector code, each lane counting on its own):
+    // lowercases, notes the bytes that need an escape (outside printable
+    // ASCII, or `\`), and counts the dots, which must be the ones just
+    // put between the labels (a label holding a dot needs an escape).
+    let mut bad = [0u8; BLOCK];
+    let mut dots = [0u8; BLOCK];
+    for (i, block) in buf
+        .get_mut(..blocks * BLOCK)?
+        .chunks_exact_mut(BLOCK)
+        .enumerate()
+    {
+        // The lanes past the text (zeros) count nothing.
+        let valid = (n - i * BLOCK).min(BLOCK) as u8;
+        let lanes = block.iter_mut().zip(&LANES).zip(&mut bad).zip(&mut dots);
+        for (((b, &lane), bad), dots) in lanes {
+            let c = *b;
+            let keep = u8::from(lane < valid);
+            *bad |= keep & (u8::from(c.wrapping_sub(0x21) > 0x7e - 0x21) | u8::from(c == b'\\'));
+            // At most 16 blocks: a lane counts at most 16.
+            *dots += keep & u8::from(c == b'.');
+            *b = c | (u8::from(c.wrapping_sub(b'A') < 26) << 5);
+        }
+    }
+    let dots: u32 = dots.iter().map(|&d| u32::from(d)).sum();
+    let bad = bad.iter().fold(0, |a, &b| a | b);
+    if bad != 0 || dots != labels - 1 {
+        return None;
+    }
+    std::str::from_utf8(buf.get(..n)?).ok()
 }
+
+/// Bytes [`flat_dotted`] checks and lowercases at a time.
+const BLOCK: usize = 16;
+
+/// Lane numbers of a block.
+const LANES: [u8; BLOCK] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 /// Labels in presentation form: lowercase, dot-separated, `.` and `\`
 /// escaped, other bytes outside printable ASCII as `\DDD`. Pushed byte by
@@ -1005,6 +1195,20 @@ mod tests {
         assert_eq!(rs[2].ttl, 300);
         assert_eq!(rs[2].section, Section::Answer);
         assert_eq!(rs[2].rdata, v6.octets());
+    }
+
+    #[test]
+    fn header_read_off_the_slice_is_the_cursor_s() {
+        let full: Vec<u8> = (0u8..14).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        for len in 0..=full.len() {
+            let b = &full[..len];
+            assert_eq!(
+                parse(b).map(|m| m.header),
+                parse_by_cursor(b).map(|m| m.header),
+                "{len} bytes"
+            );
+        }
+        assert!(parse(&full[..11]).is_err() && parse(&full[..12]).is_ok());
     }
 
     #[test]
