@@ -348,6 +348,7 @@ fn assemble(
         dhcp_seen: devices
             .iter()
             .any(|d| d.dhcp.as_ref().is_some_and(|x| x.leased_ip.is_some())),
+        identifier: crate::check::Identifier::new(checks.profiles),
     };
     // Each device's findings sorted on its thread: putting them together
     // in order is then a merge.
