@@ -494,7 +494,7 @@ fn egress(
     let mut dns_failed = Vec::new();
     let mut i = 0;
     while i < dns_owned.len() {
-        if r.names.iter().any(|p| p.matches(&dns_owned[i].0)) {
+        if r.names.iter().any(|p| p.matches(dns_owned[i].0)) {
             let (name, pending) = dns_owned.remove(i);
             dns_failed.push(name);
             findings.push(pending);
@@ -841,7 +841,7 @@ fn ntp_check(
     if let NtpSource::Name(p) = server {
         let mut i = 0;
         while i < dns_owned.len() {
-            if p.matches(&dns_owned[i].0) {
+            if p.matches(dns_owned[i].0) {
                 let (name, pending) = dns_owned.remove(i);
                 e.broke
                     .get_or_insert_with(|| format!("DNS for {name} failed"));
