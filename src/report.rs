@@ -348,6 +348,7 @@ fn assemble(
         dhcp_seen: devices
             .iter()
             .any(|d| d.dhcp.as_ref().is_some_and(|x| x.leased_ip.is_some())),
+        identifier: crate::check::Identifier::new(checks.profiles),
     };
     // Each device's findings sorted on its thread: putting them together
     // in order is then a merge.
@@ -494,7 +495,14 @@ fn device_report(
     let dns_bypass = dns_bypass(&destinations, &f.tls);
     // Sorted once, for the list and the map alike (a device on the site
     // mix has hundreds of names).
-    let names = by_name(f.names);
+    let mut names = Vec::with_capacity(f.names.len());
+    let name_sources: BTreeMap<String, &'static [&'static str]> = by_name(f.names)
+        .into_iter()
+        .map(|(n, bits)| {
+            names.push(n.clone());
+            (n, source_names(bits))
+        })
+        .collect();
     DeviceReport {
         mac,
         ips,
@@ -502,12 +510,8 @@ fn device_report(
         vendor,
         profile: None,
         identified_by: Vec::new(),
-        names: names.iter().map(|(n, _)| n.clone()).collect(),
-        // Collected from sorted entries, a map is built without sorting.
-        name_sources: names
-            .into_iter()
-            .map(|(n, bits)| (n, source_names(bits)))
-            .collect(),
+        names,
+        name_sources,
         dns: by_name(f.dns).into_iter().collect(),
         dhcp: f.dhcp,
         ntp: f.ntp,
@@ -536,23 +540,56 @@ fn device_report(
 }
 
 /// A device's names and their values, sorted by name. The names are
-/// distinct, so the order is total; comparing their first 16 bytes as one
-/// integer first (an order-preserving key: shorter names pad with zeros)
-/// settles most comparisons without a string compare.
+/// distinct, so the order is total. What is sorted is one integer per
+/// name: its first [`KEY_BYTES`] bytes (an order-preserving prefix: shorter
+/// names pad with zeros) above its index; names that share the prefix end
+/// up side by side and are then put in order by their whole text.
 fn by_name<V>(map: crate::device::names::NameMap<V>) -> Vec<(String, V)> {
-    let mut v: Vec<(u128, String, V)> = map
-        .into_iter()
-        .map(|(n, x)| (name_key(&n), String::from(n), x))
-        .collect();
-    v.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    v.into_iter().map(|(_, n, x)| (n, x)).collect()
+    let mut slots: Vec<Option<(Box<str>, V)>> = map.into_iter().map(Some).collect();
+    let mut keys: Vec<u128> = Vec::with_capacity(slots.len());
+    for (i, (n, _)) in slots.iter().flatten().enumerate() {
+        keys.push(name_key(n) | i as u128);
+    }
+    keys.sort_unstable();
+    let name = |k: &u128| match &slots[index_of(*k)] {
+        Some((n, _)) => &**n,
+        None => "",
+    };
+    let mut at = 0;
+    while at < keys.len() {
+        let prefix = keys[at] >> INDEX_BITS;
+        let run = keys[at..]
+            .iter()
+            .take_while(|k| *k >> INDEX_BITS == prefix)
+            .count();
+        if run > 1 {
+            keys[at..at + run].sort_unstable_by(|a, b| name(a).cmp(name(b)));
+        }
+        at += run;
+    }
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        if let Some((n, x)) = slots[index_of(k)].take() {
+            out.push((String::from(n), x));
+        }
+    }
+    out
 }
 
-/// The first 16 bytes of `name`, big-endian, zero-padded: `a <= b` implies
-/// `name_key(a) <= name_key(b)`.
+/// Bytes of a name in its sort key; the rest of the key is its index (a
+/// device's names and questions are capped far below 2^32).
+const KEY_BYTES: usize = 12;
+const INDEX_BITS: u32 = 128 - 8 * KEY_BYTES as u32;
+
+fn index_of(key: u128) -> usize {
+    (key & ((1 << INDEX_BITS) - 1)) as usize
+}
+
+/// The first [`KEY_BYTES`] bytes of `name`, big-endian, zero-padded, in
+/// the high bits: `a <= b` implies `name_key(a) <= name_key(b)`.
 fn name_key(name: &str) -> u128 {
     let mut b = [0u8; 16];
-    let n = name.len().min(16);
+    let n = name.len().min(KEY_BYTES);
     b[..n].copy_from_slice(&name.as_bytes()[..n]);
     u128::from_be_bytes(b)
 }
@@ -610,17 +647,31 @@ fn destinations_of(
     mac: Option<crate::decode::Mac>,
     ips: &[IpAddr],
 ) -> Vec<DestinationReport> {
-    let mut out = Vec::new();
+    // In order of protocol name, address and port; alike ones (several
+    // IP protocols to one address) in the order met. Sorted as small keys,
+    // then each report made once, in place.
+    let mut all: Vec<&Destination> = Vec::new();
     for ip in ips {
-        let Some(dests) = inv.destinations.get(&(mac, *ip)) else {
-            continue;
-        };
-        for d in dests.values() {
-            out.push(destination_report(d));
+        if let Some(dests) = inv.destinations.get(&(mac, *ip)) {
+            all.extend(dests.values());
         }
     }
-    out.sort_by(|a, b| (a.proto, a.ip, a.port).cmp(&(b.proto, b.ip, b.port)));
-    out
+    let mut order: Vec<(u8, IpAddr, u16, usize)> = (all.iter().enumerate())
+        .map(|(i, d)| (proto_rank(d.proto), d.ip, d.port, i))
+        .collect();
+    order.sort_unstable();
+    order.iter().map(|o| destination_report(all[o.3])).collect()
+}
+
+/// Where [`proto_name`] of `proto` sorts among the names it gives.
+fn proto_rank(proto: u8) -> u8 {
+    match proto_name(proto) {
+        "icmp" => 0,
+        "ip" => 1,
+        "tcp" => 2,
+        "udp" => 3,
+        _ => 4,
+    }
 }
 
 fn destination_report(d: &Destination) -> DestinationReport {
@@ -683,6 +734,15 @@ pub fn format_time(ns: Nanos) -> String {
     match time_in(ns, &mut buf) {
         Some(s) => s.to_string(),
         None => format_time_slow(ns),
+    }
+}
+
+/// [`format_time`] appended to `out`, with no String made.
+pub fn push_time(out: &mut Vec<u8>, ns: Nanos) {
+    let mut buf = [0u8; 27];
+    match time_in(ns, &mut buf) {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        None => out.extend_from_slice(format_time_slow(ns).as_bytes()),
     }
 }
 
@@ -778,6 +838,40 @@ mod tests {
         #[test]
         fn times_written_by_hand_equal_formatted_ones(ns in -80_000_000_000_000_000i64..300_000_000_000_000_000i64) {
             proptest::prop_assert_eq!(format_time(ns), format_time_slow(ns));
+        }
+    }
+
+    proptest::proptest! {
+        /// Names come out in string order with their values, whatever
+        /// prefixes they share (runs longer than the key's bytes).
+        #[test]
+        fn names_are_sorted_by_text(names in proptest::collection::hash_set("(api|api1|x)[.a-c0-9]{0,16}", 0..60)) {
+            let mut map = crate::device::names::NameMap::default();
+            for (i, n) in names.iter().enumerate() {
+                map.insert(n.as_str().into(), i);
+            }
+            let mut want: Vec<(String, usize)> = names.iter().cloned().enumerate().map(|(i, n)| (n, i)).collect();
+            want.sort();
+            proptest::prop_assert_eq!(by_name(map), want);
+        }
+    }
+
+    #[test]
+    fn protocol_ranks_follow_their_names() {
+        let mut protos: Vec<u8> = (0..=u8::MAX).collect();
+        protos.sort_by_key(|p| proto_rank(*p));
+        assert!(protos
+            .windows(2)
+            .all(|w| proto_name(w[0]) <= proto_name(w[1])));
+        assert!((0..=u8::MAX).all(|p| proto_rank(p) < 4));
+    }
+
+    #[test]
+    fn pushed_times_are_formatted_ones() {
+        for ns in [0, -1, 1_767_225_600_123_456_789, i64::MAX, i64::MIN] {
+            let mut out = b"x".to_vec();
+            push_time(&mut out, ns);
+            assert_eq!(out, format!("x{}", format_time(ns)).into_bytes());
         }
     }
 

@@ -8,6 +8,7 @@
 //! mention: that is a computer browsing the web, not a charger that once
 //! asked for its vendor's API.
 
+use crate::profile::pattern::PatternIndex;
 use crate::profile::{Pattern, Profile, ProfileSet, Proto, SignalKind};
 use crate::report::DeviceReport;
 use std::collections::BTreeSet;
@@ -26,32 +27,104 @@ pub struct Match {
 
 /// The profile this device is, if any.
 pub fn identify(set: &ProfileSet, dev: &DeviceReport) -> Option<Match> {
-    let mut best: Option<Match> = None;
-    for (index, p) in set.profiles.iter().enumerate() {
-        let (score, identified_by) = score(p, dev);
-        if score < p.identify.min_score {
-            continue;
-        }
-        if !p.identify.general_purpose && foreign_domains(p, dev) > APPLIANCE_MAX_DOMAINS {
-            continue;
-        }
-        if best.as_ref().is_none_or(|b| score > b.score) {
-            best = Some(Match {
-                index,
-                score,
-                identified_by,
-            });
-        }
+    Identifier::new(set).identify(dev)
+}
+
+/// A profile set made ready to identify many devices: the patterns of
+/// every name signal (`name`, `dns`, `sni`) in one [`PatternIndex`], so
+/// each of a device's names is tried once against them all instead of
+/// once per signal (a device on the site mix has hundreds of names).
+#[derive(Debug, Clone)]
+pub struct Identifier<'a> {
+    set: &'a ProfileSet,
+    names: PatternIndex,
+    /// Per profile, per signal: the ids of a name signal's patterns.
+    ids: Vec<Vec<Vec<usize>>>,
+}
+
+/// A device's name that matches some name signal: the name, where it came
+/// from, and the ids of the patterns it matches.
+struct NameHit<'d> {
+    name: &'d str,
+    sources: &'d [&'static str],
+    ids: Vec<usize>,
+}
+
+impl<'a> Identifier<'a> {
+    pub fn new(set: &'a ProfileSet) -> Identifier<'a> {
+        let mut names = PatternIndex::default();
+        let ids = (set.profiles.iter())
+            .map(|p| {
+                (p.identify.signals.iter())
+                    .map(|s| match &s.what {
+                        SignalKind::Name(x) | SignalKind::Dns(x) | SignalKind::Sni(x) => {
+                            x.iter().map(|q| names.add(q)).collect()
+                        }
+                        _ => Vec::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        Identifier { set, names, ids }
     }
-    best
+
+    /// The profile this device is, if any: what [`identify`] gives.
+    pub fn identify(&self, dev: &DeviceReport) -> Option<Match> {
+        let hits = self.name_hits(dev);
+        let mut best: Option<Match> = None;
+        for (index, p) in self.set.profiles.iter().enumerate() {
+            let ids = self.ids.get(index).map_or(&[][..], Vec::as_slice);
+            let (score, identified_by) = score_with(p, |i, what| {
+                holds_with(what, dev, &hits, ids.get(i).map_or(&[][..], Vec::as_slice))
+            });
+            if score < p.identify.min_score {
+                continue;
+            }
+            if !p.identify.general_purpose && foreign_domains(p, dev) > APPLIANCE_MAX_DOMAINS {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| score > b.score) {
+                best = Some(Match {
+                    index,
+                    score,
+                    identified_by,
+                });
+            }
+        }
+        best
+    }
+
+    /// The device's names that match some name signal, in name order.
+    fn name_hits<'d>(&self, dev: &'d DeviceReport) -> Vec<NameHit<'d>> {
+        let mut hits = Vec::new();
+        if self.names.is_empty() {
+            return hits;
+        }
+        for (name, sources) in &dev.name_sources {
+            let mut ids = Vec::new();
+            self.names.matching(name, |id| ids.push(id));
+            if !ids.is_empty() {
+                hits.push(NameHit { name, sources, ids });
+            }
+        }
+        hits
+    }
 }
 
 /// The sum of the weights of the signals that hold, and what they saw.
 pub fn score(p: &Profile, dev: &DeviceReport) -> (i32, Vec<String>) {
+    score_with(p, |_, what| holds(what, dev))
+}
+
+/// [`score`] with `holds(i, signal)` saying whether signal `i` holds.
+fn score_with(
+    p: &Profile,
+    mut holds: impl FnMut(usize, &SignalKind) -> Option<String>,
+) -> (i32, Vec<String>) {
     let mut total = 0;
     let mut why = Vec::new();
-    for s in &p.identify.signals {
-        if let Some(evidence) = holds(&s.what, dev) {
+    for (i, s) in p.identify.signals.iter().enumerate() {
+        if let Some(evidence) = holds(i, &s.what) {
             total += s.weight;
             if s.weight > 0 && !why.contains(&evidence) {
                 why.push(evidence);
@@ -59,6 +132,34 @@ pub fn score(p: &Profile, dev: &DeviceReport) -> (i32, Vec<String>) {
         }
     }
     (total, why)
+}
+
+/// [`holds`], a name signal answered from the device's `hits` (`ids`: the
+/// signal's patterns).
+fn holds_with(
+    what: &SignalKind,
+    dev: &DeviceReport,
+    hits: &[NameHit<'_>],
+    ids: &[usize],
+) -> Option<String> {
+    let sourced = |wanted: &[&str]| {
+        hits.iter().find_map(|h| {
+            let src = h
+                .sources
+                .iter()
+                .find(|s| wanted.is_empty() || wanted.contains(s))?;
+            h.ids
+                .iter()
+                .any(|id| ids.contains(id))
+                .then(|| format!("{src}:{}", h.name))
+        })
+    };
+    match what {
+        SignalKind::Name(_) => sourced(&[]),
+        SignalKind::Dns(_) => sourced(&["dns"]),
+        SignalKind::Sni(_) => sourced(&["sni", "quic"]),
+        _ => holds(what, dev),
+    }
 }
 
 fn any(patterns: &[Pattern], text: &str) -> bool {

@@ -23,7 +23,7 @@ use crate::finding::Finding;
 use crate::profile::{ProfileSet, Site};
 use crate::report::{DeviceReport, RequirementReport};
 
-pub use identify::{identify, Match};
+pub use identify::{identify, Identifier, Match};
 
 /// What the checks need beyond the device itself.
 pub struct Context<'a> {
@@ -34,6 +34,8 @@ pub struct Context<'a> {
     pub capture_end: crate::capture::Nanos,
     /// Some device got a DHCP lease in the capture: the network has DHCP.
     pub dhcp_seen: bool,
+    /// `profiles` made ready to identify the devices.
+    pub identifier: Identifier<'a>,
 }
 
 /// The checks' results for one device.
@@ -57,7 +59,7 @@ pub fn check_device(ctx: &Context<'_>, dev: &DeviceReport) -> Checked {
 }
 
 fn check(ctx: &Context<'_>, dev: &DeviceReport) -> Checked {
-    match identify(ctx.profiles, dev) {
+    match ctx.identifier.identify(dev) {
         Some(m) => {
             let Some(profile) = ctx.profiles.profiles.get(m.index) else {
                 return rules::unprofiled(ctx, dev);

@@ -394,7 +394,7 @@ fn egress(
     ports: &[u16],
     target: &Target,
     dev: &DeviceReport,
-    dns_owned: &mut Vec<(String, Pending)>,
+    dns_owned: &mut Vec<(&str, Pending)>,
 ) -> Eval {
     let pr = proto.as_str().to_uppercase();
     let pt = ports_text(ports);
@@ -494,7 +494,7 @@ fn egress(
     let mut dns_failed = Vec::new();
     let mut i = 0;
     while i < dns_owned.len() {
-        if r.names.iter().any(|p| p.matches(&dns_owned[i].0)) {
+        if r.names.iter().any(|p| p.matches(dns_owned[i].0)) {
             let (name, pending) = dns_owned.remove(i);
             dns_failed.push(name);
             findings.push(pending);
@@ -573,14 +573,14 @@ fn egress(
 }
 
 /// DNS failures of the device's questions, as findings by name.
-fn dns_failures(dev: &DeviceReport, one_way: bool) -> Vec<(String, Pending)> {
+fn dns_failures(dev: &DeviceReport, one_way: bool) -> Vec<(&str, Pending)> {
     let mut out = Vec::new();
     for (name, q) in &dev.dns {
         if name.ends_with(".local") {
             continue;
         }
         if let Some(f) = dns_failure(dev, name, q, one_way) {
-            out.push((name.clone(), f));
+            out.push((name.as_str(), f));
         }
     }
     out
@@ -602,34 +602,9 @@ fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -
     ]
     .into_iter()
     .find(|(_, n, _)| *n > 0)?;
-    let mut servers = String::new();
-    for (i, s) in q.servers.iter().enumerate() {
-        if i > 0 {
-            servers.push_str(", ");
-        }
-        crate::plain::push_ip(&mut servers, s);
-    }
-    let from = if servers.is_empty() {
-        String::new()
-    } else {
-        format!(" from {servers}")
-    };
-    let fix = match how {
-        "timeout" => format!(
-            "check that DNS (UDP and TCP 53) to {} is allowed and the resolver is up",
-            if servers.is_empty() {
-                "the resolver"
-            } else {
-                &servers
-            }
-        ),
-        "nxdomain" => {
-            "check the name the device is configured with, and any DNS filter that blocks it".into()
-        }
-        _ => format!("check the site's resolver{from} and its upstream or filtering for this name"),
-    };
-    // Built in one string: a site mix has thousands of these.
-    let mut message = String::with_capacity(name.len() + what.len() + fix.len() + 48);
+    // Built in one string, the servers written in place: a site mix has
+    // thousands of these.
+    let mut message = String::with_capacity(name.len() + what.len() + 160 + 16 * q.servers.len());
     message.push_str("DNS for ");
     message.push_str(name);
     message.push_str(": ");
@@ -644,7 +619,36 @@ fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -
         message.push_str(if n == 1 { " time)" } else { " times)" });
     }
     message.push_str("; ");
-    message.push_str(&fix);
+    let servers = |m: &mut String| {
+        for (i, s) in q.servers.iter().enumerate() {
+            if i > 0 {
+                m.push_str(", ");
+            }
+            crate::plain::push_ip(m, s);
+        }
+    };
+    match how {
+        "timeout" => {
+            message.push_str("check that DNS (UDP and TCP 53) to ");
+            if q.servers.is_empty() {
+                message.push_str("the resolver");
+            } else {
+                servers(&mut message);
+            }
+            message.push_str(" is allowed and the resolver is up");
+        }
+        "nxdomain" => message.push_str(
+            "check the name the device is configured with, and any DNS filter that blocks it",
+        ),
+        _ => {
+            message.push_str("check the site's resolver");
+            if !q.servers.is_empty() {
+                message.push_str(" from ");
+                servers(&mut message);
+            }
+            message.push_str(" and its upstream or filtering for this name");
+        }
+    }
     let mut f = new_finding(Kind::DnsFailure, dev, message);
     f.proto = Some("udp");
     f.port = Some(53);
@@ -665,7 +669,7 @@ fn dns_failure(dev: &DeviceReport, name: &str, q: &DnsQuestion, one_way: bool) -
     })
 }
 
-fn dns_check(dev: &DeviceReport, leftovers: Vec<(String, Pending)>) -> Eval {
+fn dns_check(dev: &DeviceReport, leftovers: Vec<(&str, Pending)>) -> Eval {
     let asked = dev.dns.len();
     let resolved = dev
         .dns
@@ -711,7 +715,7 @@ fn ntp_check(
     ctx: &Context<'_>,
     server: &NtpSource,
     dev: &DeviceReport,
-    dns_owned: &mut Vec<(String, Pending)>,
+    dns_owned: &mut Vec<(&str, Pending)>,
 ) -> Eval {
     let mut accepted: Vec<(&IpAddr, &NtpServer)> = Vec::new();
     let mut label = "any NTP server".to_string();
@@ -837,7 +841,7 @@ fn ntp_check(
     if let NtpSource::Name(p) = server {
         let mut i = 0;
         while i < dns_owned.len() {
-            if p.matches(&dns_owned[i].0) {
+            if p.matches(dns_owned[i].0) {
                 let (name, pending) = dns_owned.remove(i);
                 e.broke
                     .get_or_insert_with(|| format!("DNS for {name} failed"));

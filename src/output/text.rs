@@ -3,7 +3,7 @@
 use super::{
     human_bytes, write_bypass, write_ip, write_names_with_sources, write_outcomes, write_u64,
 };
-use crate::report::{format_time, Report};
+use crate::report::{format_time, push_time, Report};
 use std::io::{self, Write};
 
 /// Writes the report, each device's section and each finding rendered on
@@ -181,23 +181,29 @@ fn device(d: &crate::report::DeviceReport, w: &mut Vec<u8>) -> io::Result<()> {
 }
 
 /// A finding in two lines: what and where, then when and which frames.
+/// Written in pieces: the site mix has thousands.
 fn finding(f: &crate::finding::Finding, w: &mut Vec<u8>) -> io::Result<()> {
-    writeln!(
-        w,
-        "  {:<7} {:<16} {}  {}",
-        f.severity.as_str().to_uppercase(),
-        f.kind.as_str(),
-        f.device,
-        f.message
-    )?;
-    w.extend_from_slice(b"          ");
+    use crate::finding::Severity;
+    w.extend_from_slice(b"  ");
+    let severity = match f.severity {
+        Severity::Info => "INFO",
+        Severity::Warning => "WARNING",
+        Severity::Error => "ERROR",
+    };
+    padded(w, severity, 7);
+    w.push(b' ');
+    padded(w, f.kind.as_str(), 16);
+    w.push(b' ');
+    w.extend_from_slice(f.device.as_bytes());
+    w.extend_from_slice(b"  ");
+    w.extend_from_slice(f.message.as_bytes());
+    w.extend_from_slice(b"\n          ");
     write_u64(w, f.count)?;
-    write!(
-        w,
-        " time(s), {} to {}; frames ",
-        format_time(f.first_seen),
-        format_time(f.last_seen)
-    )?;
+    w.extend_from_slice(b" time(s), ");
+    push_time(w, f.first_seen);
+    w.extend_from_slice(b" to ");
+    push_time(w, f.last_seen);
+    w.extend_from_slice(b"; frames ");
     for (i, e) in f.evidence.iter().enumerate() {
         if i > 0 {
             w.push(b' ');
@@ -210,6 +216,13 @@ fn finding(f: &crate::finding::Finding, w: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
+/// `s` left-aligned in `width` characters, as `{:<width}` writes it.
+fn padded(w: &mut Vec<u8>, s: &str, width: usize) {
+    w.extend_from_slice(s.as_bytes());
+    let n = s.chars().count();
+    w.resize(w.len() + width.saturating_sub(n), b' ');
+}
+
 fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -217,5 +230,26 @@ fn truncate(s: &str, n: usize) -> String {
         let mut t: String = s.chars().take(n - 1).collect();
         t.push('…');
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_is_what_format_gives() {
+        for (s, width) in [
+            ("INFO", 7),
+            ("WARNING", 7),
+            ("dns_failure", 16),
+            ("unexpected_egress", 16),
+            ("é", 3),
+            ("", 2),
+        ] {
+            let mut out = Vec::new();
+            padded(&mut out, s, width);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{s:<width$}"));
+        }
     }
 }
