@@ -149,12 +149,12 @@ impl Engine {
             .update(&pkt, fref, frame.ts, frame.orig_len, &mut self.inventory);
         if let Some(placed) = placed {
             if placed.new {
-                if let Some(flow) = self.flows.get_mut(placed.slot) {
+                if let Some(flow) = self.flows.placed_mut(&placed) {
                     self.app.on_new_flow(flow, frame.ts);
                 }
             }
             if !pkt.payload.is_empty() && matches!(pkt.l4, L4::Tcp(_) | L4::Udp { .. }) {
-                if let Some(flow) = self.flows.get_mut(placed.slot) {
+                if let Some(flow) = self.flows.placed_mut(&placed) {
                     self.app
                         .on_payload(flow, placed, &pkt, frame.ts, fref, &mut self.inventory);
                 }
