@@ -149,8 +149,17 @@ pub fn parse(msg: &[u8]) -> Result<Message<'_>, ParseError> {
     let Some(&[i0, i1, f1, f2, q0, q1, a0, a1, n0, n1, r0, r1]) = msg.get(..HEADER_LEN) else {
         return Err(short_header(msg));
     };
-    let header = Header {
-        id: u16::from_be_bytes([i0, i1]),
+    let be = u16::from_be_bytes;
+    let counts = [be([q0, q1]), be([a0, a1]), be([n0, n1]), be([r0, r1])];
+    let header = header_of(be([i0, i1]), f1, f2, counts);
+    Ok(Message { header, buf: msg })
+}
+
+/// The header from its id, its two flag bytes and its four counts
+/// (questions, answers, authority, additional).
+fn header_of(id: u16, f1: u8, f2: u8, [qd, an, ns, ar]: [u16; 4]) -> Header {
+    Header {
+        id,
         qr: f1 & 0x80 != 0,
         opcode: (f1 >> 3) & 0x0f,
         aa: f1 & 0x04 != 0,
@@ -160,12 +169,11 @@ pub fn parse(msg: &[u8]) -> Result<Message<'_>, ParseError> {
         ad: f2 & 0x20 != 0,
         cd: f2 & 0x10 != 0,
         rcode: f2 & 0x0f,
-        qdcount: u16::from_be_bytes([q0, q1]),
-        ancount: u16::from_be_bytes([a0, a1]),
-        nscount: u16::from_be_bytes([n0, n1]),
-        arcount: u16::from_be_bytes([r0, r1]),
-    };
-    Ok(Message { header, buf: msg })
+        qdcount: qd,
+        ancount: an,
+        nscount: ns,
+        arcount: ar,
+    }
 }
 
 /// The error for a message shorter than the header: the cursor reads it
@@ -194,22 +202,8 @@ fn parse_by_cursor(msg: &[u8]) -> Result<Message<'_>, ParseError> {
     let mut c = Cursor::new(msg);
     let id = c.u16()?;
     let [f1, f2] = c.array()?;
-    let header = Header {
-        id,
-        qr: f1 & 0x80 != 0,
-        opcode: (f1 >> 3) & 0x0f,
-        aa: f1 & 0x04 != 0,
-        tc: f1 & 0x02 != 0,
-        rd: f1 & 0x01 != 0,
-        ra: f2 & 0x80 != 0,
-        ad: f2 & 0x20 != 0,
-        cd: f2 & 0x10 != 0,
-        rcode: f2 & 0x0f,
-        qdcount: c.u16()?,
-        ancount: c.u16()?,
-        nscount: c.u16()?,
-        arcount: c.u16()?,
-    };
+    let counts = [c.u16()?, c.u16()?, c.u16()?, c.u16()?];
+    let header = header_of(id, f1, f2, counts);
     Ok(Message { header, buf: msg })
 }
 
