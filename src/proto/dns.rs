@@ -580,33 +580,28 @@ impl<'a> Name<'a> {
     /// Checks the name at `start` of `msg`; returns it and the offset just
     /// past its bytes in place (after the root label or the first pointer).
     fn read(msg: &'a [u8], start: usize) -> Result<(Self, usize), ParseError> {
-        if let Some((end, flat)) = check_fast(msg, start) {
-            let flat_len = if flat { (end - start) as u8 } else { 0 };
-            return Ok((
-                Name {
-                    msg,
-                    start,
-                    flat_len,
-                },
-                end,
-            ));
-        }
-        // Whatever the fast check turned down is walked again here, which
-        // accepts the same names and says what is wrong with the others.
+        let (end, flat_len) = match check_fast(msg, start) {
+            Some((end, true)) => (end, (end - start) as u8),
+            Some((end, false)) => (end, 0),
+            None => (Self::walk_to_end(msg, start)?, 0),
+        };
+        let name = Name {
+            msg,
+            start,
+            flat_len,
+        };
+        Ok((name, end))
+    }
+
+    /// Where the name at `start` ends, by the checked walk: whatever the
+    /// fast check turned down is walked again here, which accepts the same
+    /// names and says what is wrong with the others.
+    fn walk_to_end(msg: &[u8], start: usize) -> Result<usize, ParseError> {
         let mut walk = Walk::new(msg, start);
         // Each step reads a label (at most 127 fit in MAX_NAME_LEN) or ends.
         for _ in 0..MAX_NAME_LEN {
             if walk.step()?.is_none() {
-                let end = walk.end.unwrap_or(start);
-                let flat_len = 0;
-                return Ok((
-                    Name {
-                        msg,
-                        start,
-                        flat_len,
-                    },
-                    end,
-                ));
+                return Ok(walk.end.unwrap_or(start));
             }
         }
         Err(walk.invalid("name has too many labels"))
