@@ -1437,6 +1437,30 @@ mod tests {
     }
 
     proptest! {
+        /// The fast name check accepts only names the checked walk
+        /// accepts, and ends them at the same place: whatever it turns
+        /// down goes to the walk, so errors stay the walk's.
+        #[test]
+        fn fast_name_check_agrees_with_the_walk(
+            body in proptest::collection::vec(
+                prop_oneof![0u8..4, 0xc0u8..0xc1, 0u8..40, any::<u8>()],
+                HEADER_LEN..300,
+            ),
+            start in HEADER_LEN..300usize,
+        ) {
+            let start = start.min(body.len() - 1);
+            if let Some((end, flat)) = check_fast(&body, start) {
+                let walked = Name::walk_to_end(&body, start);
+                prop_assert_eq!(walked, Ok(end));
+                let name = Name::read(&body, start).map(|(n, _)| n.to_string_lower());
+                let by_walk = Name { msg: &body, start, flat_len: 0 }.to_string_lower();
+                prop_assert_eq!(name, Ok(by_walk));
+                let read = Name::read(&body, start).map(|(n, _)| n.flat());
+                let want = flat.then(|| &body[start..end]);
+                prop_assert_eq!(read, Ok(want));
+            }
+        }
+
         #[test]
         fn never_panics(b in proptest::collection::vec(any::<u8>(), 0..600)) {
             exercise(&b);
