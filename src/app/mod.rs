@@ -255,7 +255,7 @@ impl AppLayer {
     fn sweep(&mut self, now: Nanos, inv: &mut Inventory) {
         if now >= self.next_cache_purge {
             // Expired answers name nothing any more: forget them every
-            // 10 s of capture time instead of holding them until a
+            // 30 s of capture time instead of holding them until a
             // client's cache fills (most of the memory a site mix's DNS
             // cache held was expired).
             dns::purge_expired(&mut self.cache, now);
