@@ -9,9 +9,10 @@
 #   benches/compare.sh -n 5 FILE        # another capture, best of 5
 #   benches/compare.sh --no-build --no-callgrind
 #
-# The capture is read once first so that every tool finds it in the page
-# cache; each tool then runs N times and its best wall time is kept (peak
-# RSS is the largest over the runs, from /usr/bin/time). Gbit/s counts the
+# The capture is read (untimed) before every run so that each tool finds it
+# in the page cache; the tools take turns for N rounds, and each one's best
+# wall time is kept (peak RSS is the largest over the runs, from
+# /usr/bin/time). Gbit/s counts the
 # frames' original lengths (capinfos -d), without preamble, gap or CRC.
 # A busy machine makes the times worthless: the load average at the start
 # is printed, with what was running then. The script prints the targets it
@@ -159,12 +160,20 @@ t0=$EPOCHREALTIME
 cat -- "$FILE" >/dev/null
 t1=$EPOCHREALTIME
 echo "read it once to put it in the page cache: $(calc 2 "$t1 - $t0") s"
-if command -v fincore >/dev/null; then
+
+# resident: how much of the capture is in the page cache, in percent ("?"
+# without fincore).
+resident() {
+  local cached
   cached=$(fincore --bytes --noheadings --output RES -- "$FILE" 2>/dev/null | tr -d ' ' || true)
   if [[ $cached =~ ^[0-9]+$ ]]; then
-    echo "in the page cache now: $(calc 1 "($cached > $size ? 100 : 100 * $cached / $size)")% of the file"
+    calc 1 "($cached > $size ? 100 : 100 * $cached / $size)"
+  else
+    echo '?'
   fi
-fi
+}
+
+echo "in the page cache now: $(resident)% of the file"
 IFS=$'\t' read -r _ PACKETS WIRE_BYTES < <(capinfos -r -M -T -c -d -- "$FILE" | tail -n 1)
 [[ $PACKETS =~ ^[0-9]+$ && $WIRE_BYTES =~ ^[0-9]+$ && $PACKETS -gt 0 ]] ||
   die "capinfos could not count the packets of $FILE"
@@ -201,31 +210,44 @@ echo "check: ndpiReader (without -q) read ${nd_packets:-?} packets" \
 
 # --- timed runs -------------------------------------------------------------------
 declare -A WALL RSS CPU
-ROWS=()
 
-# bench LABEL CMD...: runs CMD $RUNS times with standard output to /dev/null;
-# keeps the best wall time, the largest max RSS and the CPU time of the best run.
-bench() {
-  local label=$1 i t0 t1 wall rss user sys
-  shift
-  ROWS+=("$label")
-  for ((i = 1; i <= RUNS; i++)); do
-    t0=$EPOCHREALTIME
-    if ! /usr/bin/time -f '%M %U %S' -o "$TMP/time" "$@" >/dev/null 2>"$TMP/err"; then
-      tail -n 20 "$TMP/err" >&2
-      echo "compare.sh: failed: $*" >&2
-      exit 1
-    fi
-    t1=$EPOCHREALTIME
-    wall=$(calc 4 "$t1 - $t0")
-    read -r rss user sys < <(tail -n 1 "$TMP/time")
-    printf '  %-34s run %d: %8.3f s, %7.1f MiB\n' "$label" "$i" "$wall" "$(calc 1 "$rss / 1024")"
-    if [[ -z ${WALL[$label]:-} ]] || ge "${WALL[$label]}" "$wall"; then
-      WALL[$label]=$wall
-      CPU[$label]=$(calc 2 "$user + $sys")
-    fi
-    if [[ -z ${RSS[$label]:-} ]] || ((rss > ${RSS[$label]})); then RSS[$label]=$rss; fi
-  done
+# Some kernels page out file cache that looks idle (DAMON reclaim, as on
+# the machine the README's figures come from: a capture left alone for
+# 8 s was down to 83% resident), so a run would read part of the file
+# from disk. The capture is read again, untimed, before every timed run,
+# and the least resident it was at the start of a run is printed.
+LEAST_RESIDENT=
+warm() {
+  local r
+  cat -- "$FILE" >/dev/null
+  r=$(resident)
+  if [[ $r != '?' ]] && { [[ -z $LEAST_RESIDENT ]] || ge "$LEAST_RESIDENT" "$r"; }; then
+    LEAST_RESIDENT=$r
+  fi
+}
+
+# once LABEL RUN CMD...: one timed run of CMD (after warm) with standard
+# output to /dev/null; keeps the best wall time, the largest max RSS and the
+# CPU time of the best run.
+once() {
+  local label=$1 i=$2 t0 t1 wall rss user sys
+  shift 2
+  warm
+  t0=$EPOCHREALTIME
+  if ! /usr/bin/time -f '%M %U %S' -o "$TMP/time" "$@" >/dev/null 2>"$TMP/err"; then
+    tail -n 20 "$TMP/err" >&2
+    echo "compare.sh: failed: $*" >&2
+    exit 1
+  fi
+  t1=$EPOCHREALTIME
+  wall=$(calc 4 "$t1 - $t0")
+  read -r rss user sys < <(tail -n 1 "$TMP/time")
+  printf '  %-34s run %d: %8.3f s, %7.1f MiB\n' "$label" "$i" "$wall" "$(calc 1 "$rss / 1024")"
+  if [[ -z ${WALL[$label]:-} ]] || ge "${WALL[$label]}" "$wall"; then
+    WALL[$label]=$wall
+    CPU[$label]=$(calc 2 "$user + $sys")
+  fi
+  if [[ -z ${RSS[$label]:-} ]] || ((rss > ${RSS[$label]})); then RSS[$label]=$rss; fi
 }
 
 EW="egresswatch analyze (text)"
@@ -234,20 +256,35 @@ TS="tshark -T fields dns,sni"
 ND="ndpiReader -q"
 W1="egresswatch --workers 1 (json)"
 W2="egresswatch --workers 2 (json)"
-
-echo
-echo "timing, best of $RUNS:"
-bench "$EW" "$BIN" analyze "$FILE" -o /dev/null
-bench "$EWJ" "$BIN" analyze "$FILE" --format json -o /dev/null
-bench "$TS" tshark -r "$FILE" -T fields -e dns.qry.name -e tls.handshake.extensions_server_name
-bench "$ND" ndpiReader -i "$FILE" -q
-
+ROWS=("$EW" "$EWJ" "$TS" "$ND")
 WORKERS=0
 if "$BIN" analyze --help | grep -q -- '--workers'; then
   WORKERS=1
-  bench "$W1" "$BIN" analyze "$FILE" --workers 1 --format json -o "$TMP/w1.json"
-  bench "$W2" "$BIN" analyze "$FILE" --workers 2 --format json -o "$TMP/w2.json"
+  ROWS+=("$W1" "$W2")
 fi
+
+# run LABEL RUN: one timed run of the tool under LABEL.
+run() {
+  case $1 in
+    "$EW") once "$1" "$2" "$BIN" analyze "$FILE" -o /dev/null ;;
+    "$EWJ") once "$1" "$2" "$BIN" analyze "$FILE" --format json -o /dev/null ;;
+    "$TS") once "$1" "$2" tshark -r "$FILE" -T fields -e dns.qry.name -e tls.handshake.extensions_server_name ;;
+    "$ND") once "$1" "$2" ndpiReader -i "$FILE" -q ;;
+    "$W1") once "$1" "$2" "$BIN" analyze "$FILE" --workers 1 --format json -o "$TMP/w1.json" ;;
+    "$W2") once "$1" "$2" "$BIN" analyze "$FILE" --workers 2 --format json -o "$TMP/w2.json" ;;
+  esac
+}
+
+# The tools take turns, one run each per round, so that a spell of load
+# on a shared machine falls on all of them rather than on one tool's
+# block of runs: the ratios compare runs made minutes apart at most.
+echo
+echo "timing, best of $RUNS, the tools taking turns:"
+for ((round = 1; round <= RUNS; round++)); do
+  for label in "${ROWS[@]}"; do
+    run "$label" "$round"
+  done
+done
 
 # --- results ----------------------------------------------------------------------
 echo
@@ -265,6 +302,7 @@ for label in "${ROWS[@]}"; do
     "$(calc 6 "$PACKETS / $w / 1e6")" "$(calc 6 "$WIRE_BYTES * 8 / $w / 1e9")" \
     "$(calc 1 "${RSS[$label]} / 1024")" "${CPU[$label]}" "$ratio" "$ratio_cpu"
 done
+echo "(page cache: at the start of every timed run at least ${LEAST_RESIDENT:-?}% of the capture was resident)"
 echo "(cpu s: user + sys of the best run; ew x: how many times faster egresswatch's text run is,"
 echo " by wall time and by CPU time; on a busy machine wall s > cpu s and the CPU ratio is the steadier)"
 
