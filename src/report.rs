@@ -493,16 +493,26 @@ fn device_report(
     let f = facts.unwrap_or_else(|| obs.facts.as_deref().cloned().unwrap_or_default());
     let hostname = f.dhcp.as_ref().and_then(|d| d.hostname.clone());
     let dns_bypass = dns_bypass(&destinations, &f.tls);
-    // Sorted once, for the list and the map alike (a device on the site
-    // mix has hundreds of names).
-    let mut names = Vec::with_capacity(f.names.len());
-    let name_sources: BTreeMap<String, &'static [&'static str]> = by_name(f.names)
-        .into_iter()
-        .map(|(n, bits)| {
-            names.push(n.clone());
-            (n, source_names(bits))
-        })
-        .collect();
+    // Sorted once, for the names, their sources and the questions alike
+    // (a device on the site mix has hundreds of names).
+    let mut names = Vec::with_capacity(f.names.names_len());
+    let mut sources = Vec::with_capacity(f.names.names_len());
+    let mut dns = Vec::with_capacity(f.names.questions_len());
+    for (n, e) in by_name(f.names.into_map()) {
+        match (e.sources(), e.question) {
+            (Some(bits), Some(q)) => {
+                names.push(n.clone());
+                sources.push((n.clone(), source_names(bits)));
+                dns.push((n, q));
+            }
+            (Some(bits), None) => {
+                names.push(n.clone());
+                sources.push((n, source_names(bits)));
+            }
+            (None, Some(q)) => dns.push((n, q)),
+            (None, None) => {}
+        }
+    }
     DeviceReport {
         mac,
         ips,
@@ -511,8 +521,8 @@ fn device_report(
         profile: None,
         identified_by: Vec::new(),
         names,
-        name_sources,
-        dns: by_name(f.dns).into_iter().collect(),
+        name_sources: sources.into_iter().collect(),
+        dns: dns.into_iter().collect(),
         dhcp: f.dhcp,
         ntp: f.ntp,
         tls: f.tls,

@@ -8,7 +8,7 @@
 use super::{AppLayer, PendingDns, MAX_CACHE_CLIENTS, MAX_CACHE_PER_CLIENT, MAX_PENDING_DNS};
 use crate::capture::Nanos;
 use crate::decode::Mac;
-use crate::device::facts::{insert_sorted, push_evidence, source};
+use crate::device::facts::{insert_sorted, push_evidence, source, DnsQuestion, Facts};
 use crate::device::names;
 use crate::device::Fast;
 use crate::device::Inventory;
@@ -68,12 +68,18 @@ pub(super) fn on_message(
     // The client's facts, looked up at the first question read and kept
     // for the rest of the message.
     let mut facts = None;
+    // A DNS message of one question (all but every one) has its name
+    // noted where its question is looked up: one probe of the client's
+    // names for both. Any other notes its first name here.
+    let mut name_pending = !path.mdns && h.qdcount == 1;
     match questions.next() {
         Some(Ok(q)) => {
             let h = note_question(&mut app.scratch, &q, None, src_bit);
             facts = Some(inv.facts_for(client_mac, client));
-            if let Some(f) = facts.as_mut().and_then(|f| f.as_deref_mut()) {
-                f.note_name_hashed(h, &app.scratch, src_bit);
+            if !name_pending {
+                if let Some(f) = facts.as_mut().and_then(|f| f.as_deref_mut()) {
+                    f.note_name_hashed(h, &app.scratch, src_bit);
+                }
             }
             first_q = Some((q.name, h));
             for q in &mut questions {
@@ -120,7 +126,7 @@ pub(super) fn on_message(
         // A first question was read, so the facts were looked up.
         if let Some(q) = facts
             .flatten()
-            .and_then(|f| f.dns_question(qname_str, hash, ts))
+            .and_then(|f| question(f, qname_str, hash, ts, name_pending.then_some(src_bit)))
         {
             if new {
                 q.queries += 1;
@@ -141,6 +147,12 @@ pub(super) fn on_message(
     let facts = if query_mac == client_mac {
         facts.flatten()
     } else {
+        // Another device asked: the client's name is noted in its facts,
+        // the question goes to the asker's.
+        if let Some(f) = facts.flatten().filter(|_| name_pending) {
+            f.note_name_hashed(hash, qname_str, src_bit);
+        }
+        name_pending = false;
         inv.facts_for(query_mac, client)
     };
     let mut addresses = [IpAddr::from([0u8; 4]); MAX_ADDRESSES];
@@ -175,7 +187,9 @@ pub(super) fn on_message(
         }
     }
     ok &= answers.ok;
-    if let Some(q) = facts.and_then(|f| f.dns_question(qname_str, hash, ts)) {
+    if let Some(q) =
+        facts.and_then(|f| question(f, qname_str, hash, ts, name_pending.then_some(src_bit)))
+    {
         // Every response is tallied by rcode (as tshark counts them); a
         // transaction is answered once, in time or late. A response whose
         // query the capture never saw answers one only while no query for
@@ -196,6 +210,22 @@ pub(super) fn on_message(
         }
     }
     app.count(proto, ok);
+}
+
+/// The question `name` (hash `hash`) in `f`, created if there is room;
+/// with `name_src`, the name is noted too, with that source, in the same
+/// lookup.
+fn question<'f>(
+    f: &'f mut Facts,
+    name: &str,
+    hash: u64,
+    ts: Nanos,
+    name_src: Option<u8>,
+) -> Option<&'f mut DnsQuestion> {
+    match name_src {
+        Some(src) => f.name_and_question(hash, name, src, ts),
+        None => f.dns_question(name, hash, ts),
+    }
 }
 
 /// A response's answers, read for the addresses of the name asked for.
@@ -235,7 +265,7 @@ impl Answers<'_> {
 fn note_question(
     scratch: &mut String,
     q: &dns::Question<'_>,
-    facts: Option<&mut crate::device::facts::Facts>,
+    facts: Option<&mut Facts>,
     src_bit: u8,
 ) -> u64 {
     scratch.clear();
@@ -369,7 +399,7 @@ pub(super) fn expire(app: &mut AppLayer, before: Nanos, inv: &mut Inventory) {
             app.timed_out_dns.insert(key, (p, 1));
         }
         if let Some(f) = inv.facts_for(p.client_mac, key.0) {
-            if let Some(q) = f.dns.find_by_hash_mut(p.name_hash) {
+            if let Some(q) = f.names.question_by_hash_mut(p.name_hash) {
                 q.unanswered += 1;
             }
         }

@@ -45,19 +45,40 @@ impl Seen {
 }
 
 /// Responses by rcode name, counted in place: a map per question cost a
-/// heap node for each of the 55,000 questions of the site mix. Index
-/// `rcode` for 0..=10, the last slot for every other (`UNKNOWN`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RcodeCounts([u32; 12]);
+/// heap node for each of the 55,000 questions of the site mix. Slot
+/// `rcode` for 0..=10, the last slot for every other (`UNKNOWN`). The
+/// first four (NOERROR, FORMERR, SERVFAIL, NXDOMAIN: all but every
+/// response) are held in place, the rest in a block made when one is
+/// first counted: 24 bytes a question, not 48.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RcodeCounts {
+    common: [u32; 4],
+    /// Slots 4.. (never all zero once made).
+    rare: Option<Box<[u32; 8]>>,
+}
 
 impl RcodeCounts {
     fn slot(rcode: u8) -> usize {
         usize::from(rcode).min(11)
     }
 
+    fn at(&self, slot: usize) -> u32 {
+        match slot.checked_sub(4) {
+            None => self.common[slot],
+            Some(i) => self.rare.as_ref().map_or(0, |r| r[i]),
+        }
+    }
+
+    fn at_mut(&mut self, slot: usize) -> &mut u32 {
+        match slot.checked_sub(4) {
+            None => &mut self.common[slot],
+            Some(i) => &mut self.rare.get_or_insert_with(Default::default)[i],
+        }
+    }
+
     /// Counts one response with this header rcode.
     pub fn add(&mut self, rcode: u8) {
-        let n = &mut self.0[Self::slot(rcode)];
+        let n = self.at_mut(Self::slot(rcode));
         *n = n.saturating_add(1);
     }
 
@@ -73,7 +94,7 @@ impl RcodeCounts {
     /// them); `None` when there were none.
     pub fn get(&self, name: &str) -> Option<u32> {
         let slot = (0..12).find(|&i| Self::name(i) == name)?;
-        Some(self.0[slot]).filter(|n| *n > 0)
+        Some(self.at(slot)).filter(|n| *n > 0)
     }
 
     pub fn contains_key(&self, name: &str) -> bool {
@@ -83,11 +104,11 @@ impl RcodeCounts {
     /// Responses with the header rcode `rcode` (0 for none): [`Self::get`]
     /// by number, without comparing names.
     pub fn count(&self, rcode: u8) -> u32 {
-        self.0[Self::slot(rcode)]
+        self.at(Self::slot(rcode))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|n| *n == 0)
+        self.common.iter().all(|n| *n == 0) && self.rare.is_none()
     }
 
     /// Every rcode seen, with its count, in name order (as a map would
@@ -95,13 +116,17 @@ impl RcodeCounts {
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, u32)> + '_ {
         Self::BY_NAME
             .iter()
-            .map(|&i| (Self::name(i), self.0[i]))
+            .map(|&i| (Self::name(i), self.at(i)))
             .filter(|(_, n)| *n > 0)
     }
 
     pub fn merge(&mut self, o: &RcodeCounts) {
-        for (a, b) in self.0.iter_mut().zip(o.0) {
-            *a = a.saturating_add(b);
+        for slot in 0..12 {
+            let b = o.at(slot);
+            if b > 0 {
+                let a = self.at_mut(slot);
+                *a = a.saturating_add(b);
+            }
         }
     }
 }
@@ -167,7 +192,9 @@ pub struct DnsQuestion {
     /// Addresses the answers gave, and the servers asked, each in address
     /// order.
     pub addresses: smallvec::SmallVec<[IpAddr; 4]>,
-    pub servers: smallvec::SmallVec<[IpAddr; 2]>,
+    /// One server held in place (all but 3% of the site mix's questions
+    /// asked one): 16 bytes a question less.
+    pub servers: smallvec::SmallVec<[IpAddr; 1]>,
     #[serde(serialize_with = "crate::report::ser_time")]
     pub first_seen: Nanos,
     #[serde(serialize_with = "crate::report::ser_time")]
@@ -510,16 +537,101 @@ fn band_of(channel: Option<u16>, frequency: Option<u16>) -> Option<&'static str>
     })
 }
 
+/// What a device did with one name: used it (where from) and asked for
+/// it in DNS. One entry for both, so a DNS message notes its question's
+/// name and finds the question with one probe, and the name is held once.
+#[derive(Debug, Clone, Default)]
+pub struct NameFacts {
+    /// The question, when the device asked for the name and there was room.
+    pub question: Option<Box<DnsQuestion>>,
+    /// Where the name came from ([`source`] bits); 0 unless noted.
+    sources: u8,
+    /// Counted among the names (an entry may hold a question only: the
+    /// names were full, or the name was empty).
+    noted: bool,
+}
+
+impl NameFacts {
+    /// The name's [`source`] bits, when it is among the device's names.
+    pub fn sources(&self) -> Option<u8> {
+        self.noted.then_some(self.sources)
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.noted && self.question.is_none()
+    }
+}
+
+/// The names a device used and the DNS questions it asked, in one table,
+/// each capped on its own: [`MAX_NAMES`] names, [`MAX_DNS_QUESTIONS`]
+/// questions (what each cap turns away is what it would in a table of its
+/// own).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    table: NameMap<NameFacts>,
+    /// Entries noted as names, and entries with a question.
+    noted: usize,
+    asked: usize,
+}
+
+impl Names {
+    /// Names noted.
+    pub fn names_len(&self) -> usize {
+        self.noted
+    }
+
+    /// Questions held.
+    pub fn questions_len(&self) -> usize {
+        self.asked
+    }
+
+    /// The sources of `name`, when it was noted.
+    pub fn name(&self, name: &str) -> Option<u8> {
+        self.table.get(name).and_then(NameFacts::sources)
+    }
+
+    pub fn question(&self, name: &str) -> Option<&DnsQuestion> {
+        self.table.get(name).and_then(|e| e.question.as_deref())
+    }
+
+    /// The names noted and their sources, in no order.
+    pub fn names(&self) -> impl Iterator<Item = (&str, u8)> {
+        self.table
+            .iter()
+            .filter_map(|(n, e)| Some((n, e.sources()?)))
+    }
+
+    /// The questions, in no order.
+    pub fn questions(&self) -> impl Iterator<Item = (&str, &DnsQuestion)> {
+        self.table
+            .iter()
+            .filter_map(|(n, e)| Some((n, e.question.as_deref()?)))
+    }
+
+    /// A question whose name hashed to `h` (a timed-out query kept only
+    /// its name's hash).
+    pub fn question_by_hash_mut(&mut self, h: u64) -> Option<&mut DnsQuestion> {
+        self.table
+            .find_by_hash_mut(h, |e| e.question.is_some())
+            .and_then(|e| e.question.as_deref_mut())
+    }
+
+    /// Every entry, names and questions alike.
+    pub fn into_map(self) -> NameMap<NameFacts> {
+        self.table
+    }
+}
+
 /// Everything learned about one device.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
-    /// Hash maps, looked up on every DNS message; the report sorts them.
-    pub names: NameMap<u8>,
+    /// The names it used and the questions it asked (a hash table, looked
+    /// up on every DNS message; the report sorts it). Questions are boxed:
+    /// a table of 300-byte entries grown by doubling left half of it empty
+    /// (31 MB for the site mix's 55,000 questions), and most names are
+    /// asked for.
+    pub names: Names,
     pub names_dropped: u64,
-    /// Boxed: a table of 300-byte entries grown by doubling left half of
-    /// it empty (31 MB for the site mix's 55,000 questions); boxes in a
-    /// table of pointers waste little.
-    pub dns: NameMap<Box<DnsQuestion>>,
     pub dns_dropped: u64,
     pub dhcp: Option<DhcpFacts>,
     pub ntp: BTreeMap<IpAddr, NtpServer>,
@@ -543,34 +655,81 @@ impl Facts {
         if name.is_empty() {
             return;
         }
-        match self.names.get_or_insert_with(h, name, MAX_NAMES, || 0) {
-            Some(bits) => *bits |= src,
-            None => self.names_dropped += 1,
-        }
+        self.note(h, name, Some(src), None);
     }
 
     /// The DNS question entry for `name`, created if there is room.
     pub fn dns_question(&mut self, name: &str, hash: u64, ts: Nanos) -> Option<&mut DnsQuestion> {
-        let made = || {
-            Box::new(DnsQuestion {
+        self.note(hash, name, None, Some(ts))
+    }
+
+    /// [`Facts::note_name_hashed`] then [`Facts::dns_question`], with one
+    /// lookup: a DNS message's question.
+    pub fn name_and_question(
+        &mut self,
+        h: u64,
+        name: &str,
+        src: u8,
+        ts: Nanos,
+    ) -> Option<&mut DnsQuestion> {
+        self.note(h, name, (!name.is_empty()).then_some(src), Some(ts))
+    }
+
+    /// Notes `name` (hash `h`) among the names with the sources `src`, when
+    /// given, and, when a time is given, returns its question (created
+    /// then if there is room). Each cap turns away, and counts, what it
+    /// would on its own.
+    fn note(
+        &mut self,
+        h: u64,
+        name: &str,
+        src: Option<u8>,
+        ts: Option<Nanos>,
+    ) -> Option<&mut DnsQuestion> {
+        let Names {
+            table,
+            noted,
+            asked,
+        } = &mut self.names;
+        let name_room = src.is_some() && *noted < MAX_NAMES;
+        let question_room = ts.is_some() && *asked < MAX_DNS_QUESTIONS;
+        // A new entry only when it will hold something.
+        let cap = if name_room || question_room {
+            usize::MAX
+        } else {
+            0
+        };
+        let Some(e) = table.get_or_insert_with(h, name, cap, NameFacts::default) else {
+            self.names_dropped += u64::from(src.is_some());
+            self.dns_dropped += u64::from(ts.is_some());
+            return None;
+        };
+        if let Some(src) = src {
+            if e.noted {
+                e.sources |= src;
+            } else if name_room {
+                (e.noted, e.sources) = (true, src);
+                *noted += 1;
+            } else {
+                self.names_dropped += 1;
+            }
+        }
+        let ts = ts?;
+        if e.question.is_none() {
+            if !question_room {
+                self.dns_dropped += 1;
+                return None;
+            }
+            *asked += 1;
+            e.question = Some(Box::new(DnsQuestion {
                 first_seen: ts,
                 last_seen: ts,
                 ..Default::default()
-            })
-        };
-        match self
-            .dns
-            .get_or_insert_with(hash, name, MAX_DNS_QUESTIONS, made)
-        {
-            Some(q) => {
-                q.last_seen = q.last_seen.max(ts);
-                Some(q)
-            }
-            None => {
-                self.dns_dropped += 1;
-                None
-            }
+            }));
         }
+        let q = e.question.as_deref_mut()?;
+        q.last_seen = q.last_seen.max(ts);
+        Some(q)
     }
 
     /// The DHCP facts, created on first use.
@@ -874,36 +1033,59 @@ impl WifiFacts {
 impl Facts {
     /// Joins another shard's facts about the same device into these.
     pub fn merge(&mut self, o: Facts) {
+        self.names.table.absorb(o.names.table, |mine, theirs| {
+            mine.noted |= theirs.noted;
+            mine.sources |= theirs.sources;
+            match (&mut mine.question, theirs.question) {
+                (Some(a), Some(b)) => a.merge(*b),
+                (a @ None, b) => *a = b,
+                (Some(_), None) => {}
+            }
+        });
+        self.names_dropped += o.names_dropped;
+        self.dns_dropped += o.dns_dropped;
+        let (mut noted, mut asked) = (0, 0);
+        for (_, e) in self.names.table.iter() {
+            noted += usize::from(e.noted);
+            asked += usize::from(e.question.is_some());
+        }
         // Names: one engine keeps the first MAX_NAMES it saw, but no time
         // is kept per name (it would cost every name of every device), so
         // when the shards together hold more, the alphabetically first are
         // kept: deterministic, not necessarily one engine's.
-        self.names.absorb(o.names, |b, bits| *b |= bits);
-        self.names_dropped += o.names_dropped;
-        if self.names.len() > MAX_NAMES {
-            let mut all: Vec<(Box<str>, u8)> =
-                std::mem::take(&mut self.names).into_iter().collect();
-            all.sort_unstable();
-            self.names_dropped += (all.len() - MAX_NAMES) as u64;
-            all.truncate(MAX_NAMES);
-            for (name, bits) in all {
-                self.names.insert(name, bits);
-            }
-        }
+        let last_name: Option<Box<str>> = (noted > MAX_NAMES).then(|| {
+            let mut all: Vec<&str> = self.names.names().map(|(n, _)| n).collect();
+            let (_, last, _) = all.select_nth_unstable(MAX_NAMES - 1);
+            (*last).into()
+        });
         // Questions: the first MAX_DNS_QUESTIONS asked, as one engine
         // kept them (each was created when first asked).
-        self.dns.absorb(o.dns, |mine, q| mine.merge(*q));
-        self.dns_dropped += o.dns_dropped;
-        if self.dns.len() > MAX_DNS_QUESTIONS {
-            let mut all: Vec<(Box<str>, Box<DnsQuestion>)> =
-                std::mem::take(&mut self.dns).into_iter().collect();
-            all.sort_unstable_by(|a, b| (a.1.first_seen, &a.0).cmp(&(b.1.first_seen, &b.0)));
-            self.dns_dropped += (all.len() - MAX_DNS_QUESTIONS) as u64;
-            all.truncate(MAX_DNS_QUESTIONS);
-            for (name, q) in all {
-                self.dns.insert(name, q);
-            }
+        let last_question: Option<(Nanos, Box<str>)> = (asked > MAX_DNS_QUESTIONS).then(|| {
+            let mut all: Vec<(Nanos, &str)> = self
+                .names
+                .questions()
+                .map(|(n, q)| (q.first_seen, n))
+                .collect();
+            let (_, (t, n), _) = all.select_nth_unstable(MAX_DNS_QUESTIONS - 1);
+            (*t, (*n).into())
+        });
+        if last_name.is_some() || last_question.is_some() {
+            self.names.table.retain(|n, e| {
+                if e.noted && last_name.as_deref().is_some_and(|last| n > last) {
+                    (e.noted, e.sources) = (false, 0);
+                }
+                if let (Some(q), Some((t, last))) = (&e.question, &last_question) {
+                    if (q.first_seen, n) > (*t, &**last) {
+                        e.question = None;
+                    }
+                }
+                !e.is_empty()
+            });
+            self.names_dropped += noted.saturating_sub(MAX_NAMES) as u64;
+            self.dns_dropped += asked.saturating_sub(MAX_DNS_QUESTIONS) as u64;
         }
+        self.names.noted = noted.min(MAX_NAMES);
+        self.names.asked = asked.min(MAX_DNS_QUESTIONS);
         match (&mut self.dhcp, o.dhcp) {
             (Some(a), Some(b)) => a.merge(b),
             (a @ None, b) => *a = b,
@@ -990,6 +1172,37 @@ mod rcode_tests {
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.starts_with(r#"{"FORMERR":2,"NOERROR":1,"#), "{json}");
     }
+
+    /// Counts held in place and those in the block made for the rarer
+    /// rcodes add up alike, one at a time or merged.
+    #[test]
+    fn rare_rcodes_count_and_merge_like_common_ones() {
+        let (mut a, mut b, mut both) = (
+            RcodeCounts::default(),
+            RcodeCounts::default(),
+            RcodeCounts::default(),
+        );
+        for (i, rc) in [0u8, 3, 3, 5, 2, 9, 15, 12, 0, 5].into_iter().enumerate() {
+            if i % 2 == 0 { &mut a } else { &mut b }.add(rc);
+            both.add(rc);
+        }
+        assert_eq!((a.count(5), b.count(5)), (0, 2));
+        assert_eq!((a.count(15), b.count(12)), (1, 1), "both UNKNOWN");
+        let only_common = {
+            let mut c = RcodeCounts::default();
+            c.add(3);
+            c
+        };
+        assert!(!only_common.is_empty());
+        let mut m = only_common.clone();
+        m.merge(&RcodeCounts::default());
+        assert_eq!(m, only_common, "merging nothing makes no block");
+        a.merge(&b);
+        assert_eq!(a, both);
+        assert_eq!(a.get("YXDOMAIN"), None);
+        assert_eq!(a.get("NOTAUTH"), Some(1));
+        assert_eq!(a.iter().map(|(_, n)| n).sum::<u32>(), 10);
+    }
 }
 
 #[cfg(test)]
@@ -1009,6 +1222,9 @@ mod merge_tests {
         /// Server, stratum, kiss code, unsynchronized.
         NtpReply(u8, u8, Option<&'static str>, bool),
         Name(String, u8),
+        /// A DNS message's question: its name noted and its question
+        /// counted with one lookup.
+        Asked(String, u8),
         /// Name, server, addresses in the answer.
         Dns(String, u8, Vec<u8>),
         Tls(String),
@@ -1043,6 +1259,12 @@ mod merge_tests {
                 s.reference_id = Some(format!("ref{n}"));
             }
             Ev::Name(name, src) => f.note_name(name, *src),
+            Ev::Asked(name, src) => {
+                if let Some(q) = f.name_and_question(names::hash(name), name, *src, ts) {
+                    q.queries += 1;
+                    push_evidence(&mut q.evidence, frame(n));
+                }
+            }
             Ev::Dns(name, server, addrs) => {
                 if let Some(q) = f.dns_question(name, names::hash(name), ts) {
                     q.queries += 1;
@@ -1140,10 +1362,12 @@ mod merge_tests {
     /// Everything the facts hold, in an order that does not depend on how
     /// the hash tables were filled.
     fn digest(f: &Facts) -> String {
-        let mut names: Vec<_> = f.names.iter().collect();
+        let mut names: Vec<_> = f.names.names().collect();
         names.sort();
-        let mut dns: Vec<_> = f.dns.iter().collect();
+        let mut dns: Vec<_> = f.names.questions().collect();
         dns.sort_by_key(|(n, _)| *n);
+        assert_eq!(names.len(), f.names.names_len());
+        assert_eq!(dns.len(), f.names.questions_len());
         format!(
             "names {names:?} dropped {}\ndns {dns:?} dropped {}\ndhcp {:?}\nntp {:?}\n\
              tls {:?}\nmqtt {:?}\nhttp {:?}\nssh {:?}\ncapwap {:?}\nwifi {:?}\nsessions dropped {}",
@@ -1279,6 +1503,7 @@ mod merge_tests {
         for i in 0..90u8 {
             let name = format!("h{}.example", i % 11);
             evs.push(Ev::Name(name.clone(), 1 << (i % 3)));
+            evs.push(Ev::Asked(format!("a{}.example", i % 7), source::DNS));
             // More addresses and servers than a question keeps.
             evs.push(Ev::Dns(name, i % 6, vec![i, i.wrapping_mul(7), 200 - i]));
             // More TLS sessions than a device keeps.
@@ -1294,7 +1519,10 @@ mod merge_tests {
         let (one, _) = one_and_merged(&evs);
         assert_eq!(one.tls.len(), MAX_SESSIONS);
         assert_eq!(one.sessions_dropped, 90 - MAX_SESSIONS as u64);
-        assert_eq!(one.dns.get("h3.example").unwrap().addresses.len(), 16);
+        assert_eq!(
+            one.names.question("h3.example").unwrap().addresses.len(),
+            16
+        );
     }
 
     #[test]
@@ -1323,14 +1551,14 @@ mod merge_tests {
             .collect();
         let (one, merged) = one_and_merged(&evs);
         let want: Vec<&str> = {
-            let mut k: Vec<&str> = one.dns.keys().collect();
+            let mut k: Vec<&str> = one.names.questions().map(|(n, _)| n).collect();
             k.sort_unstable();
             k
         };
         assert_eq!(want.len(), MAX_DNS_QUESTIONS);
         for (split, ab, ba) in &merged {
             for m in [ab, ba] {
-                let mut got: Vec<&str> = m.dns.keys().collect();
+                let mut got: Vec<&str> = m.names.questions().map(|(n, _)| n).collect();
                 got.sort_unstable();
                 assert!(got == want, "{split:?}");
             }
@@ -1347,13 +1575,135 @@ mod merge_tests {
             .collect();
         let (_, merged) = one_and_merged(&evs);
         for (split, ab, ba) in &merged {
-            assert_eq!(ab.names.len(), MAX_NAMES);
+            assert_eq!(ab.names.names_len(), MAX_NAMES);
             assert_eq!(digest(ab), digest(ba), "{split:?}");
         }
         // Where both shards kept their names, what was kept is the
         // alphabetically first of them.
         let (_, ab, _) = &merged[4];
-        assert!(ab.names.contains_key("n0000.example"));
+        assert!(ab.names.name("n0000.example").is_some());
+    }
+
+    /// Names and questions share a table but not a cap: past the names'
+    /// cap a name is still asked for, past the questions' cap still noted.
+    #[test]
+    fn names_and_questions_are_capped_each_on_its_own() {
+        let mut f = Facts::default();
+        for i in 0..MAX_NAMES {
+            f.note_name(&format!("n{i}.example"), source::SNI);
+        }
+        let q = |f: &mut Facts, n: &str| f.dns_question(n, names::hash(n), 5).is_some();
+        assert!(q(&mut f, "q.example"), "questions have room");
+        assert_eq!(f.names.name("q.example"), None, "not noted: asked only");
+        f.note_name("q.example", source::DNS);
+        assert_eq!((f.names.names_len(), f.names_dropped), (MAX_NAMES, 1));
+        let h = names::hash("r.example");
+        assert!(f
+            .name_and_question(h, "r.example", source::DNS, 6)
+            .is_some());
+        assert_eq!(f.names_dropped, 2);
+        // A noted name gains sources past the cap.
+        f.note_name("n0.example", source::HTTP);
+        assert_eq!(f.names.name("n0.example"), Some(source::SNI | source::HTTP));
+        // A name noted without a question is not found by its hash.
+        assert!(f
+            .names
+            .question_by_hash_mut(names::hash("n1.example"))
+            .is_none());
+        assert!(f.names.question_by_hash_mut(h).is_some());
+        for i in 2..MAX_DNS_QUESTIONS {
+            assert!(q(&mut f, &format!("n{i}.example")));
+        }
+        assert_eq!(f.names.questions_len(), MAX_DNS_QUESTIONS);
+        assert!(!q(&mut f, "n0.example"), "questions full");
+        assert!(!q(&mut f, "new.example"), "questions full");
+        assert!(f.name_and_question(h, "r.example", 0, 7).is_some(), "held");
+        assert_eq!((f.names_dropped, f.dns_dropped), (3, 2));
+        // Neither cap had room: no entry was made.
+        assert!(f.names.question("new.example").is_none());
+        assert_eq!(f.names.name("n0.example"), Some(source::SNI | source::HTTP));
+        assert_eq!(f.names.names().count(), MAX_NAMES);
+        assert_eq!(f.names.questions().count(), MAX_DNS_QUESTIONS);
+        // The empty name (the root) is asked for, never noted.
+        let mut g = Facts::default();
+        assert!(g
+            .name_and_question(names::hash(""), "", source::DNS, 1)
+            .is_some());
+        assert_eq!((g.names.names_len(), g.names.questions_len()), (0, 1));
+    }
+
+    /// One lookup for a DNS message's name and question records what
+    /// noting the name, then looking the question up, did: below, at and
+    /// past both caps.
+    #[test]
+    fn one_lookup_records_what_two_did() {
+        let (mut one, mut two) = (Facts::default(), Facts::default());
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for i in 0..4 * MAX_DNS_QUESTIONS as u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let name = format!("h{}.example", x % 1500);
+            let ts = i as Nanos;
+            match x % 4 {
+                0 => {
+                    one.note_name(&name, source::SNI);
+                    two.note_name(&name, source::SNI);
+                }
+                1 => {
+                    one.dns_question(&name, names::hash(&name), ts);
+                    two.dns_question(&name, names::hash(&name), ts);
+                }
+                _ => {
+                    let h = names::hash(&name);
+                    let a = one.name_and_question(h, &name, source::DNS, ts);
+                    if let Some(q) = a {
+                        q.queries += 1;
+                    }
+                    two.note_name_hashed(h, &name, source::DNS);
+                    let b = two.dns_question(&name, h, ts);
+                    if let Some(q) = b {
+                        q.queries += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            one.names_dropped > 0 && one.dns_dropped > 0,
+            "both caps hit"
+        );
+        assert_eq!(digest(&one), digest(&two));
+    }
+
+    /// Past both caps at once, shards that noted names and asked
+    /// questions merge the same whichever merges first, keeping the
+    /// questions one engine kept.
+    #[test]
+    fn names_and_questions_past_both_caps_merge() {
+        let evs: Vec<Ev> = (0..3 * MAX_DNS_QUESTIONS)
+            .map(|i| {
+                let name = format!("x{:04}.example", (i * 17) % 2600);
+                match i % 3 {
+                    0 => Ev::Name(name, source::SNI),
+                    1 => Ev::Asked(name, source::DNS),
+                    _ => Ev::Dns(name, 1, vec![]),
+                }
+            })
+            .collect();
+        let (one, merged) = one_and_merged(&evs);
+        assert!(
+            one.names_dropped > 0 && one.dns_dropped > 0,
+            "both caps hit"
+        );
+        let mut want: Vec<&str> = one.names.questions().map(|(n, _)| n).collect();
+        want.sort_unstable();
+        for (split, ab, ba) in &merged {
+            assert_eq!(digest(ab), digest(ba), "{split:?}");
+            assert_eq!(ab.names.names_len(), MAX_NAMES);
+            let mut got: Vec<&str> = ab.names.questions().map(|(n, _)| n).collect();
+            got.sort_unstable();
+            assert!(got == want, "{split:?}");
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! A map from names to values that hashes each name once per message.
 //!
-//! A DNS message touches a device's names twice (the names it used, the
-//! question it asked) and its pending transaction once; with `HashMap` each
-//! hashed the name again. [`NameMap`] is keyed by a hash the caller computes
+//! A DNS message touches a device's names (the name it used and the
+//! question it asked, one entry) and its pending transaction; with
+//! `HashMap` each hashed the name again. [`NameMap`] is keyed by a hash the caller computes
 //! once with [`hash`] (per-process random seed, so names chosen to collide
 //! cannot be precomputed), and finds an entry by hash alone when that is
 //! all a caller kept (a timed-out query remembers its name's hash).
@@ -77,11 +77,18 @@ impl<V> NameMap<V> {
         self.get_mut_hashed(hash(name), name)
     }
 
-    /// Some value whose name hashed to `h` (the caller kept only the hash).
-    pub fn find_by_hash_mut(&mut self, h: u64) -> Option<&mut V> {
+    /// Some value whose name hashed to `h` and that `accept`s (the caller
+    /// kept only the hash).
+    pub fn find_by_hash_mut(&mut self, h: u64, accept: impl Fn(&V) -> bool) -> Option<&mut V> {
         self.table
-            .find_mut(h, |e| e.hash == h)
+            .find_mut(h, |e| e.hash == h && accept(&e.value))
             .map(|e| &mut e.value)
+    }
+
+    /// Keeps the entries for which `keep` (which may change the value)
+    /// says so.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut V) -> bool) {
+        self.table.retain(|e| keep(&e.name, &mut e.value));
     }
 
     /// The value under `name` (hash `h`), made by `make` when it is new and
@@ -194,10 +201,21 @@ mod tests {
             "full"
         );
         assert_eq!(m.len(), 2);
-        assert_eq!(m.find_by_hash_mut(h).copied(), Some(2));
+        assert_eq!(m.find_by_hash_mut(h, |_| true).copied(), Some(2));
+        assert_eq!(m.find_by_hash_mut(h, |v| *v > 2), None);
         assert!(m.get("c").is_none());
         m.insert("b".into(), 5);
         assert_eq!(m.get("b"), Some(&5));
+        m.insert("d".into(), 6);
+        m.retain(|n, v| {
+            *v += 1;
+            n != "d"
+        });
+        assert!(m.get("d").is_none());
+        m.retain(|_, v| {
+            *v -= 1;
+            true
+        });
         let mut all: Vec<_> = m.into_iter().collect();
         all.sort();
         assert_eq!(all, vec![("a.example".into(), 2), ("b".into(), 5)]);
