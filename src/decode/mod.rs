@@ -13,7 +13,9 @@
 //! the frame (every link extension, the transport slice, error details with
 //! offsets) of which the decoder used a few fields. On the site mix that
 //! slicing was 488 of the decoder's 932 instructions per packet; with this
-//! slicer the whole decoder takes 315. A test-only copy of the
+//! slicer the whole decoder takes 315, and 177 since the common case
+//! (Ethernet, at most one 802.1Q tag, plain IPv4, TCP or UDP) is decoded in
+//! a straight line (`ipv4_fast`) before the walk. A test-only copy of the
 //! etherparse-based decoder (`reference`) checks that the two agree on
 //! every frame at hand and on random, mutated and generated ones
 //! (`equivalence`).
