@@ -92,47 +92,8 @@ pub enum L4 {
 #[inline]
 pub fn decode(proto: u8, data: &[u8], v6: bool) -> (L4, &[u8], usize) {
     match proto {
-        PROTO_TCP => {
-            // Ports, numbers, header length and flags: the first 14 bytes.
-            let Some(h) = data.first_chunk::<14>() else {
-                return (L4::None, &[], 0);
-            };
-            let hdr = (usize::from(h[12] >> 4) * 4).max(20);
-            let payload = data.get(hdr..).unwrap_or(&[]);
-            let short = hdr.saturating_sub(data.len());
-            let tcp = Tcp {
-                sport: u16::from_be_bytes([h[0], h[1]]),
-                dport: u16::from_be_bytes([h[2], h[3]]),
-                seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
-                ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
-                flags: h[13],
-            };
-            (L4::Tcp(tcp), payload, short)
-        }
-        PROTO_UDP => {
-            let Some(ports) = data.first_chunk::<4>() else {
-                return (L4::None, &[], 0);
-            };
-            let sport = u16::from_be_bytes([ports[0], ports[1]]);
-            let dport = u16::from_be_bytes([ports[2], ports[3]]);
-            // The UDP length bounds the payload where it is sane; a cut
-            // datagram keeps what was captured.
-            let len = match data.get(4..6) {
-                Some(&[a, b]) => usize::from(u16::from_be_bytes([a, b])),
-                _ => 0,
-            };
-            let end = if len >= 8 {
-                len.min(data.len())
-            } else {
-                data.len()
-            };
-            let payload = data.get(8..end).unwrap_or(&[]);
-            (
-                L4::Udp { sport, dport },
-                payload,
-                8usize.saturating_sub(data.len()),
-            )
-        }
+        PROTO_TCP => tcp(data),
+        PROTO_UDP => udp(data),
         PROTO_ICMP | PROTO_ICMPV6 => {
             let Some(&[kind, code]) = data.first_chunk::<2>() else {
                 return (L4::None, &[], 0);
@@ -162,6 +123,54 @@ pub fn decode(proto: u8, data: &[u8], v6: bool) -> (L4, &[u8], usize) {
         }
         other => (L4::Other(other), data, 0),
     }
+}
+
+/// A TCP header ([`decode`] for protocol 6): the header, the payload and
+/// the header bytes cut off.
+#[inline(always)]
+pub(super) fn tcp(data: &[u8]) -> (L4, &[u8], usize) {
+    // Ports, numbers, header length and flags: the first 14 bytes.
+    let Some(h) = data.first_chunk::<14>() else {
+        return (L4::None, &[], 0);
+    };
+    let hdr = (usize::from(h[12] >> 4) * 4).max(20);
+    let payload = data.get(hdr..).unwrap_or(&[]);
+    let short = hdr.saturating_sub(data.len());
+    let tcp = Tcp {
+        sport: u16::from_be_bytes([h[0], h[1]]),
+        dport: u16::from_be_bytes([h[2], h[3]]),
+        seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+        ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
+        flags: h[13],
+    };
+    (L4::Tcp(tcp), payload, short)
+}
+
+/// A UDP header ([`decode`] for protocol 17).
+#[inline(always)]
+pub(super) fn udp(data: &[u8]) -> (L4, &[u8], usize) {
+    let Some(ports) = data.first_chunk::<4>() else {
+        return (L4::None, &[], 0);
+    };
+    let sport = u16::from_be_bytes([ports[0], ports[1]]);
+    let dport = u16::from_be_bytes([ports[2], ports[3]]);
+    // The UDP length bounds the payload where it is sane; a cut
+    // datagram keeps what was captured.
+    let len = match data.get(4..6) {
+        Some(&[a, b]) => usize::from(u16::from_be_bytes([a, b])),
+        _ => 0,
+    };
+    let end = if len >= 8 {
+        len.min(data.len())
+    } else {
+        data.len()
+    };
+    let payload = data.get(8..end).unwrap_or(&[]);
+    (
+        L4::Udp { sport, dport },
+        payload,
+        8usize.saturating_sub(data.len()),
+    )
 }
 
 /// The datagram quoted inside an ICMP error: its addresses, protocol and,

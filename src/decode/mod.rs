@@ -13,7 +13,9 @@
 //! the frame (every link extension, the transport slice, error details with
 //! offsets) of which the decoder used a few fields. On the site mix that
 //! slicing was 488 of the decoder's 932 instructions per packet; with this
-//! slicer the whole decoder takes 315. A test-only copy of the
+//! slicer the whole decoder takes 315, and 177 since the common case
+//! (Ethernet, at most one 802.1Q tag, plain IPv4, TCP or UDP) is decoded in
+//! a straight line (`ipv4_fast`) before the walk. A test-only copy of the
 //! etherparse-based decoder (`reference`) checks that the two agree on
 //! every frame at hand and on random, mutated and generated ones
 //! (`equivalence`).
@@ -207,7 +209,11 @@ fn decode_link<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) -> Result<(), DecodeEr
             let (dst, src) = (Mac(net::bytes(eth, 0)), Mac(net::bytes(eth, 6)));
             p.dst_mac = Some(dst).filter(|m| m.0 != [0; 6]);
             p.src_mac = Some(src).filter(|m| m.0 != [0; 6]);
-            from_ether_type(p, u16::from_be_bytes([eth[12], eth[13]]), payload)
+            let ether_type = u16::from_be_bytes([eth[12], eth[13]]);
+            if ipv4_fast(p, ether_type, payload) {
+                return Ok(());
+            }
+            from_ether_type(p, ether_type, payload)
         }
         LinkType::RAW | LinkType::RAW_12 | LinkType::RAW_14 | LinkType::IPV4 | LinkType::IPV6 => {
             from_ip(p, data)
@@ -239,6 +245,65 @@ fn decode_link<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) -> Result<(), DecodeEr
         }
         other => Err(DecodeError::UnsupportedLink(other.0)),
     }
+}
+
+/// The frames that are most of any capture, decoded straight: IPv4 with
+/// a 20-byte header, not fragmented, carrying TCP or UDP, untagged or
+/// behind one 802.1Q tag. Returns false, with `p` untouched, for anything
+/// else, which [`from_ether_type`] then walks; what this fills in is what
+/// that walk gives for these frames (the equivalence tests hold both to
+/// the reference decoder). The general walk took about 270 instructions a
+/// packet, through calls that returned the IP and L4 layers by copy.
+#[inline(always)]
+fn ipv4_fast<'a>(p: &mut Packet<'a>, ether_type: u16, payload: &'a [u8]) -> bool {
+    let (vlan, data) = match ether_type {
+        ETHERTYPE_IPV4 => (None, payload),
+        net::ETHERTYPE_VLAN => match payload.split_first_chunk::<4>() {
+            Some((tag, rest)) if u16::from_be_bytes([tag[2], tag[3]]) == ETHERTYPE_IPV4 => {
+                (Some(u16::from_be_bytes([tag[0], tag[1]]) & 0x0fff), rest)
+            }
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let Some(h) = data.first_chunk::<20>() else {
+        return false;
+    };
+    // Version 4, no options; neither more fragments nor an offset.
+    if h[0] != 0x45 || u16::from_be_bytes([h[6], h[7]]) & 0x3fff != 0 {
+        return false;
+    }
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    let end = if total < 20 || total > data.len() {
+        data.len()
+    } else {
+        total
+    };
+    let Some(ip_payload) = data.get(20..end) else {
+        return false;
+    };
+    let proto = h[9];
+    let (l4, rest, short) = match proto {
+        l4::PROTO_TCP => l4::tcp(ip_payload),
+        l4::PROTO_UDP => l4::udp(ip_payload),
+        _ => return false,
+    };
+    if vlan.is_some() {
+        p.vlan = vlan;
+        p.vlan_tags = 1;
+    }
+    p.ether_type = ETHERTYPE_IPV4;
+    p.ip = Some(Ip {
+        src: IpAddr::V4(std::net::Ipv4Addr::from(net::bytes::<4>(h, 12))),
+        dst: IpAddr::V4(std::net::Ipv4Addr::from(net::bytes::<4>(h, 16))),
+        proto,
+        ttl: h[8],
+        fragment: Fragment::Whole,
+    });
+    p.l4 = l4;
+    p.payload = rest;
+    p.l4_short = short as u32;
+    true
 }
 
 /// The network layer behind a link header that named `ether_type`: VLAN

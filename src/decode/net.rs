@@ -24,7 +24,7 @@
 use super::{Fragment, Ip, Packet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-const ETHERTYPE_VLAN: u16 = 0x8100;
+pub(super) const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88a8;
 /// The pre-standard QinQ outer tag.
 const ETHERTYPE_VLAN_9100: u16 = 0x9100;

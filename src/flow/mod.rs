@@ -14,6 +14,7 @@
 //! Idle order is kept by intrusive lists over the slot vector: touching a
 //! flow is O(1) and allocates nothing.
 
+mod index;
 pub mod reasm;
 pub mod table;
 

@@ -1,5 +1,6 @@
 //! The bounded flow table.
 
+use super::index::SlotIndex;
 use super::{
     is_service_port, Dir, EndReason, Endpoint, Flow, FlowKey, FlowSink, FrameRef, IcmpError,
     TcpState,
@@ -7,7 +8,6 @@ use super::{
 use crate::capture::Nanos;
 use crate::decode::l4::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use crate::decode::{Packet, L4};
-use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 const NIL: u32 = u32::MAX;
@@ -78,8 +78,9 @@ struct Link {
 /// flows before and after it: the links live in their own small vector,
 /// beside the slots, so that touches a few bytes each (mostly in cache)
 /// instead of two whole flows scattered over megabytes. The index holds
-/// only slot numbers, hashed by the key of the flow in the slot, for the
-/// same reason: 4 bytes an entry where a key and slot took 64.
+/// slot numbers and 32 bits of their flow's hash, 8 bytes an entry where a
+/// key and slot took 64, in one array ([`SlotIndex`]): a lookup reads one
+/// line of it and then the one flow whose hash matches.
 ///
 /// Whether a slot holds a flow is kept in its link, not as an
 /// `Option<Flow>`: the option's tag lay wherever the compiler found a
@@ -88,7 +89,7 @@ struct Link {
 /// A freed slot keeps its dead flow, without its app state, until reused.
 pub struct FlowTable {
     cfg: FlowConfig,
-    index: HashTable<u32>,
+    index: SlotIndex,
     hasher: crate::device::Fast,
     slots: Vec<Flow>,
     links: Vec<Link>,
@@ -113,7 +114,7 @@ impl FlowTable {
         let cap = cfg.max_flows.min(1 << 12);
         FlowTable {
             cfg,
-            index: HashTable::with_capacity(cap),
+            index: SlotIndex::with_capacity(cap),
             hasher: Default::default(),
             slots: Vec::with_capacity(cap),
             links: Vec::with_capacity(cap),
@@ -207,8 +208,8 @@ impl FlowTable {
     fn find(&self, h: u64, key: &FlowKey) -> Option<u32> {
         let slots = &self.slots;
         // The index holds live slots only.
-        let holds = |s: &u32| slots.get(*s as usize).is_some_and(|f| f.key == *key);
-        self.index.find(h, holds).copied()
+        let holds = |s: u32| slots.get(s as usize).is_some_and(|f| f.key == *key);
+        self.index.find(h, holds)
     }
 
     fn unlink(&mut self, slot: u32) {
@@ -251,9 +252,7 @@ impl FlowTable {
         // copied the whole flow once more.
         if let Some(flow) = self.slots.get(slot as usize) {
             let h = self.hasher.hash_one(flow.key);
-            if let Ok(e) = self.index.find_entry(h, |&s| s == slot) {
-                e.remove();
-            }
+            self.index.remove(h, slot);
             match why {
                 EndReason::Idle => self.stats.expired += 1,
                 EndReason::Evicted => self.stats.evicted += 1,
@@ -321,7 +320,7 @@ impl FlowTable {
     /// the report is built next, and can reuse it.
     pub fn release(&mut self) {
         if self.index.is_empty() {
-            self.index = HashTable::new();
+            self.index = SlotIndex::default();
             self.slots = Vec::new();
             self.links = Vec::new();
             self.free = Vec::new();
@@ -514,10 +513,7 @@ impl FlowTable {
                 (self.slots.len() - 1) as u32
             }
         };
-        // Growing the index rehashes each slot by its flow's key.
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        let rehash = |s: &u32| slots.get(*s as usize).map_or(0, |f| hasher.hash_one(f.key));
-        self.index.insert_unique(h, slot, rehash);
+        self.index.insert(h, slot);
         slot
     }
 
