@@ -284,14 +284,14 @@ fn server_bytes(proto: AppProto, bytes: &[u8], scratch: &mut Vec<u8>, out: &mut 
     }
 }
 
-fn version_name(v: u16) -> String {
+fn version_name(v: u16) -> std::borrow::Cow<'static, str> {
     match v {
         0x0300 => "SSL 3.0".into(),
         0x0301 => "TLS 1.0".into(),
         0x0302 => "TLS 1.1".into(),
         0x0303 => "TLS 1.2".into(),
         0x0304 => "TLS 1.3".into(),
-        other => format!("0x{other:04x}"),
+        other => format!("0x{other:04x}").into(),
     }
 }
 

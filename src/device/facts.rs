@@ -373,9 +373,11 @@ pub struct TlsSession {
     pub transport: &'static str,
     pub sni: Option<String>,
     pub alpn: Vec<String>,
-    pub offered_versions: Vec<String>,
+    /// Version names ("TLS 1.3"): borrowed from a table but for versions
+    /// it does not know, which are written in hex.
+    pub offered_versions: Vec<std::borrow::Cow<'static, str>>,
     pub ja4: Option<String>,
-    pub version: Option<String>,
+    pub version: Option<std::borrow::Cow<'static, str>>,
     /// The server's leaf certificate (TLS 1.2 and older only).
     pub subject: Option<String>,
     pub issuer: Option<String>,

@@ -397,7 +397,8 @@ fn walk_extensions<'a>(
     mut c: Cursor<'a>,
     mut visit: impl FnMut(u16, Cursor<'a>),
 ) -> Result<Vec<u16>, ParseError> {
-    let mut types = Vec::new();
+    // Room for a browser's hello (16 to 20 extensions) at once.
+    let mut types = Vec::with_capacity(24);
     for _ in 0..MAX_LIST {
         if c.is_empty() {
             return Ok(types);
