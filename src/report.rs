@@ -8,8 +8,8 @@ use crate::app::ProtoCount;
 use crate::capture::Nanos;
 use crate::device::bypass::{self, DnsBypass};
 use crate::device::facts::{
-    source, CapwapPeer, DhcpFacts, DnsQuestion, Facts, HttpRequest, MqttSession, NtpServer,
-    SshBanner, TlsSession, WifiFacts,
+    source, CapwapPeer, DhcpFacts, Facts, HttpRequest, MqttSession, NtpServer, SshBanner,
+    TlsSession, WifiFacts,
 };
 use crate::device::{
     is_local_scope, oui, Destination, DeviceKey, Inventory, MacObservation, Outcomes,
@@ -21,6 +21,9 @@ use crate::profile::{ProfileSet, Site};
 use serde::{Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+
+mod names;
+pub use names::{DnsQuestions, NameEntry, NameSources, Names, Sources};
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
@@ -146,7 +149,9 @@ pub struct DeviceReport {
     pub vendor: Option<String>,
     pub profile: Option<String>,
     pub identified_by: Vec<String>,
-    pub names: Vec<String>,
+    /// The names the device used; the names, their sources and the DNS
+    /// questions are one table, shared by the three fields.
+    pub names: Names,
     pub requirements: Vec<RequirementReport>,
     // Additions to the contract.
     #[serde(serialize_with = "ser_time")]
@@ -159,8 +164,8 @@ pub struct DeviceReport {
     pub bytes_received: u64,
     pub vlans: Vec<u16>,
     /// Where each name came from: dns, mdns, sni, quic, http, mqtt.
-    pub name_sources: BTreeMap<String, &'static [&'static str]>,
-    pub dns: BTreeMap<String, Box<DnsQuestion>>,
+    pub name_sources: NameSources,
+    pub dns: DnsQuestions,
     pub dhcp: Option<DhcpFacts>,
     pub ntp: BTreeMap<IpAddr, NtpServer>,
     pub tls: Vec<TlsSession>,
@@ -494,25 +499,19 @@ fn device_report(
     let hostname = f.dhcp.as_ref().and_then(|d| d.hostname.clone());
     let dns_bypass = dns_bypass(&destinations, &f.tls);
     // Sorted once, for the names, their sources and the questions alike
-    // (a device on the site mix has hundreds of names).
-    let mut names = Vec::with_capacity(f.names.names_len());
-    let mut sources = Vec::with_capacity(f.names.names_len());
-    let mut dns = Vec::with_capacity(f.names.questions_len());
-    for (n, e) in by_name(f.names.into_map()) {
-        match (e.sources(), e.question) {
-            (Some(bits), Some(q)) => {
-                names.push(n.clone());
-                sources.push((n.clone(), source_names(bits)));
-                dns.push((n, q));
-            }
-            (Some(bits), None) => {
-                names.push(n.clone());
-                sources.push((n, source_names(bits)));
-            }
-            (None, Some(q)) => dns.push((n, q)),
-            (None, None) => {}
-        }
-    }
+    // (a device on the site mix has hundreds of names), and held once.
+    let entries = by_name(f.names.into_map())
+        .into_iter()
+        .filter_map(|(name, e)| {
+            let sources = e.sources().map(source_names);
+            (sources.is_some() || e.question.is_some()).then_some(NameEntry {
+                name,
+                sources,
+                question: e.question,
+            })
+        })
+        .collect();
+    let (names, name_sources, dns) = names::views(entries);
     DeviceReport {
         mac,
         ips,
@@ -521,8 +520,8 @@ fn device_report(
         profile: None,
         identified_by: Vec::new(),
         names,
-        name_sources: sources.into_iter().collect(),
-        dns: dns.into_iter().collect(),
+        name_sources,
+        dns,
         dhcp: f.dhcp,
         ntp: f.ntp,
         tls: f.tls,
