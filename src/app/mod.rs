@@ -24,7 +24,6 @@ use crate::flow::{Flow, FrameRef};
 use crate::proto::quic::CryptoStream;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 
 /// What a flow carries, as far as the parsers could tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -152,12 +151,17 @@ pub struct AppLayer {
     cache: dns::Cache,
     pub cache_dropped: u64,
     /// (client, server, client port, DNS id) → the query.
-    pending_dns: HashMap<(IpAddr, IpAddr, u16, u16), PendingDns, Fast>,
+    pending_dns: HashMap<dns::TxKey, PendingDns, Fast>,
     /// Queries that timed out, kept for [`DNS_LATE_WINDOW`] so an answer
     /// that comes after all is counted as late, not lost.
     /// (A client may reuse an id while the first query waits: each
     /// timed-out transaction under a key is counted.)
     timed_out_dns: dns::TimedOut,
+    /// No query in `pending_dns` was sent before this (a lower bound,
+    /// exact after a walk): a second with nothing to time out walks nothing.
+    pending_soonest: Nanos,
+    /// `timed_out_dns` in the order it is forgotten.
+    timed_out_order: dns::Order,
     pub pending_dropped: u64,
     /// BSSID → (SSID, channel, frequency), from beacons.
     bss: HashMap<Mac, wifi::Bss, Fast>,
@@ -276,6 +280,7 @@ impl AppLayer {
         self.cache = Default::default();
         self.pending_dns = Default::default();
         self.timed_out_dns = Default::default();
+        self.timed_out_order = Default::default();
         self.bss = Default::default();
         self.dhcp_waiting = Default::default();
         self.scratch = String::new();
@@ -288,6 +293,7 @@ impl AppLayer {
         dns::expire(self, end.saturating_sub(DNS_TIMEOUT), inv);
         self.pending_dns.clear();
         self.timed_out_dns.clear();
+        self.timed_out_order = Default::default();
         dhcp::expire(
             &mut self.dhcp_waiting,
             inv,
