@@ -325,34 +325,6 @@ pub(super) type TxKey = (IpAddr, IpAddr, u16, u16);
 /// Timed-out transactions by (client, server, client port, id).
 pub(super) type TimedOut = std::collections::HashMap<TxKey, (PendingDns, u32), Fast>;
 
-/// Transactions in time order, so expiring them looks at what expires
-/// alone, not at every one waiting. An entry is pushed each time a
-/// transaction's time is set; it is checked against the table when it is
-/// taken (the transaction may have been answered, or its time set again).
-#[derive(Debug, Default)]
-pub(super) struct Order(std::collections::VecDeque<(Nanos, TxKey)>);
-
-impl Order {
-    /// `key`, whose time is now `ts`: at the back, unless the capture's
-    /// time went backwards (then in its place, after those of equal time).
-    pub(super) fn push(&mut self, ts: Nanos, key: TxKey) {
-        if self.0.back().is_none_or(|b| b.0 <= ts) {
-            self.0.push_back((ts, key));
-        } else {
-            let at = self.0.partition_point(|e| e.0 <= ts);
-            self.0.insert(at, (ts, key));
-        }
-    }
-
-    /// The next key whose time was before `before`.
-    fn pop_before(&mut self, before: Nanos) -> Option<TxKey> {
-        match self.0.front() {
-            Some(&(ts, _)) if ts < before => self.0.pop_front().map(|(_, k)| k),
-            _ => None,
-        }
-    }
-}
-
 /// The client's cache, made if there is room for one more client.
 fn client_cache(cache: &mut Cache, client: IpAddr) -> Option<&mut ClientCache> {
     if cache.len() >= MAX_CACHE_CLIENTS {
@@ -423,12 +395,16 @@ pub(super) fn purge_expired(cache: &mut Cache, now: Nanos) {
 /// remembered a while for a late answer.
 pub(super) fn expire(app: &mut AppLayer, before: Nanos, inv: &mut Inventory) {
     let forget = before.saturating_sub(super::DNS_LATE_WINDOW);
-    while let Some(key) = app.timed_out_order.pop_before(forget) {
-        if let Entry::Occupied(o) = app.timed_out_dns.entry(key) {
-            if o.get().0.ts < forget {
-                o.remove();
+    if !app.timed_out_dns.is_empty() && app.timed_out_soonest < forget {
+        let mut soonest = Nanos::MAX;
+        app.timed_out_dns.retain(|_, (p, _)| {
+            let keep = p.ts >= forget;
+            if keep {
+                soonest = soonest.min(p.ts);
             }
-        }
+            keep
+        });
+        app.timed_out_soonest = soonest;
     }
     if app.pending_dns.is_empty() || app.pending_soonest >= before {
         // Nothing waiting was sent before `before`: a walk would keep all.
@@ -447,12 +423,18 @@ pub(super) fn expire(app: &mut AppLayer, before: Nanos, inv: &mut Inventory) {
     });
     app.pending_soonest = soonest;
     for (key, p) in gone {
-        if let Some((last, n)) = app.timed_out_dns.get_mut(&key) {
+        let was_empty = app.timed_out_dns.is_empty();
+        let kept = if let Some((last, n)) = app.timed_out_dns.get_mut(&key) {
             (*last, *n) = (p, *n + 1);
-            app.timed_out_order.push(p.ts, key);
+            true
         } else if app.timed_out_dns.len() < MAX_PENDING_DNS {
             app.timed_out_dns.insert(key, (p, 1));
-            app.timed_out_order.push(p.ts, key);
+            true
+        } else {
+            false
+        };
+        if kept && (was_empty || p.ts < app.timed_out_soonest) {
+            app.timed_out_soonest = p.ts;
         }
         if let Some(f) = inv.facts_for(p.client_mac, key.0) {
             if let Some(q) = f.names.question_by_hash_mut(p.name_hash) {
@@ -562,20 +544,5 @@ mod tests {
                 prop_assert_eq!(&timed_out, &walked.timed_out);
             }
         }
-    }
-
-    #[test]
-    fn order_takes_keys_in_time_order_whatever_order_they_came_in() {
-        let mut o = Order::default();
-        for (t, k) in [(5, 1), (3, 2), (5, 3), (1, 4), (9, 5)] {
-            o.push(t * S, key(k));
-        }
-        let mut taken = Vec::new();
-        while let Some(k) = o.pop_before(6 * S) {
-            taken.push(k.3);
-        }
-        assert_eq!(taken, [4, 2, 1, 3]);
-        assert_eq!(o.pop_before(9 * S), None);
-        assert_eq!(o.pop_before(10 * S), Some(key(5)));
     }
 }

@@ -160,8 +160,8 @@ pub struct AppLayer {
     /// No query in `pending_dns` was sent before this (a lower bound,
     /// exact after a walk): a second with nothing to time out walks nothing.
     pending_soonest: Nanos,
-    /// `timed_out_dns` in the order it is forgotten.
-    timed_out_order: dns::Order,
+    /// No transaction in `timed_out_dns` timed out before this (likewise).
+    timed_out_soonest: Nanos,
     pub pending_dropped: u64,
     /// BSSID → (SSID, channel, frequency), from beacons.
     bss: HashMap<Mac, wifi::Bss, Fast>,
@@ -280,7 +280,6 @@ impl AppLayer {
         self.cache = Default::default();
         self.pending_dns = Default::default();
         self.timed_out_dns = Default::default();
-        self.timed_out_order = Default::default();
         self.bss = Default::default();
         self.dhcp_waiting = Default::default();
         self.scratch = String::new();
@@ -293,7 +292,6 @@ impl AppLayer {
         dns::expire(self, end.saturating_sub(DNS_TIMEOUT), inv);
         self.pending_dns.clear();
         self.timed_out_dns.clear();
-        self.timed_out_order = Default::default();
         dhcp::expire(
             &mut self.dhcp_waiting,
             inv,
