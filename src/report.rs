@@ -500,17 +500,14 @@ fn device_report(
     let dns_bypass = dns_bypass(&destinations, &f.tls);
     // Sorted once, for the names, their sources and the questions alike
     // (a device on the site mix has hundreds of names), and held once.
-    let entries = by_name(f.names.into_map())
-        .into_iter()
-        .filter_map(|(name, e)| {
-            let sources = e.sources().map(source_names);
-            (sources.is_some() || e.question.is_some()).then_some(NameEntry {
-                name,
-                sources,
-                question: e.question,
-            })
+    let entries = by_name_into(f.names.into_map(), |name, e| {
+        let sources = e.sources().map(source_names);
+        (sources.is_some() || e.question.is_some()).then(|| NameEntry {
+            name: String::from(name),
+            sources,
+            question: e.question,
         })
-        .collect();
+    });
     let (names, name_sources, dns) = names::views(entries);
     DeviceReport {
         mac,
@@ -548,12 +545,22 @@ fn device_report(
     }
 }
 
-/// A device's names and their values, sorted by name. The names are
+/// A device's names and their values, sorted by name.
+#[cfg(test)]
+fn by_name<V>(map: crate::device::names::NameMap<V>) -> Vec<(String, V)> {
+    by_name_into(map, |n, v| Some((String::from(n), v)))
+}
+
+/// A device's names and their values, sorted by name, each made into what
+/// `make` gives (or left out), straight into the one list. The names are
 /// distinct, so the order is total. What is sorted is one integer per
 /// name: its first [`KEY_BYTES`] bytes (an order-preserving prefix: shorter
 /// names pad with zeros) above its index; names that share the prefix end
 /// up side by side and are then put in order by their whole text.
-fn by_name<V>(map: crate::device::names::NameMap<V>) -> Vec<(String, V)> {
+fn by_name_into<V, T>(
+    map: crate::device::names::NameMap<V>,
+    mut make: impl FnMut(Box<str>, V) -> Option<T>,
+) -> Vec<T> {
     let mut slots: Vec<Option<(Box<str>, V)>> = map.into_iter().map(Some).collect();
     let mut keys: Vec<u128> = Vec::with_capacity(slots.len());
     for (i, (n, _)) in slots.iter().flatten().enumerate() {
@@ -578,8 +585,8 @@ fn by_name<V>(map: crate::device::names::NameMap<V>) -> Vec<(String, V)> {
     }
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
-        if let Some((n, x)) = slots[index_of(k)].take() {
-            out.push((String::from(n), x));
+        if let Some(t) = slots[index_of(k)].take().and_then(|(n, x)| make(n, x)) {
+            out.push(t);
         }
     }
     out
