@@ -8,8 +8,8 @@ use crate::app::ProtoCount;
 use crate::capture::Nanos;
 use crate::device::bypass::{self, DnsBypass};
 use crate::device::facts::{
-    source, CapwapPeer, DhcpFacts, DnsQuestion, Facts, HttpRequest, MqttSession, NtpServer,
-    SshBanner, TlsSession, WifiFacts,
+    source, CapwapPeer, DhcpFacts, Facts, HttpRequest, MqttSession, NtpServer, SshBanner,
+    TlsSession, WifiFacts,
 };
 use crate::device::{
     is_local_scope, oui, Destination, DeviceKey, Inventory, MacObservation, Outcomes,
@@ -21,6 +21,9 @@ use crate::profile::{ProfileSet, Site};
 use serde::{Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+
+mod names;
+pub use names::{DnsQuestions, NameEntry, NameSources, Names, Sources};
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
@@ -146,7 +149,9 @@ pub struct DeviceReport {
     pub vendor: Option<String>,
     pub profile: Option<String>,
     pub identified_by: Vec<String>,
-    pub names: Vec<String>,
+    /// The names the device used; the names, their sources and the DNS
+    /// questions are one table, shared by the three fields.
+    pub names: Names,
     pub requirements: Vec<RequirementReport>,
     // Additions to the contract.
     #[serde(serialize_with = "ser_time")]
@@ -159,8 +164,8 @@ pub struct DeviceReport {
     pub bytes_received: u64,
     pub vlans: Vec<u16>,
     /// Where each name came from: dns, mdns, sni, quic, http, mqtt.
-    pub name_sources: BTreeMap<String, &'static [&'static str]>,
-    pub dns: BTreeMap<String, Box<DnsQuestion>>,
+    pub name_sources: NameSources,
+    pub dns: DnsQuestions,
     pub dhcp: Option<DhcpFacts>,
     pub ntp: BTreeMap<IpAddr, NtpServer>,
     pub tls: Vec<TlsSession>,
@@ -494,25 +499,16 @@ fn device_report(
     let hostname = f.dhcp.as_ref().and_then(|d| d.hostname.clone());
     let dns_bypass = dns_bypass(&destinations, &f.tls);
     // Sorted once, for the names, their sources and the questions alike
-    // (a device on the site mix has hundreds of names).
-    let mut names = Vec::with_capacity(f.names.names_len());
-    let mut sources = Vec::with_capacity(f.names.names_len());
-    let mut dns = Vec::with_capacity(f.names.questions_len());
-    for (n, e) in by_name(f.names.into_map()) {
-        match (e.sources(), e.question) {
-            (Some(bits), Some(q)) => {
-                names.push(n.clone());
-                sources.push((n.clone(), source_names(bits)));
-                dns.push((n, q));
-            }
-            (Some(bits), None) => {
-                names.push(n.clone());
-                sources.push((n, source_names(bits)));
-            }
-            (None, Some(q)) => dns.push((n, q)),
-            (None, None) => {}
-        }
-    }
+    // (a device on the site mix has hundreds of names), and held once.
+    let entries = by_name_into(f.names.into_map(), |name, e| {
+        let sources = e.sources().map(source_names);
+        (sources.is_some() || e.question.is_some()).then(|| NameEntry {
+            name: String::from(name),
+            sources,
+            question: e.question,
+        })
+    });
+    let (names, name_sources, dns) = names::views(entries);
     DeviceReport {
         mac,
         ips,
@@ -521,8 +517,8 @@ fn device_report(
         profile: None,
         identified_by: Vec::new(),
         names,
-        name_sources: sources.into_iter().collect(),
-        dns: dns.into_iter().collect(),
+        name_sources,
+        dns,
         dhcp: f.dhcp,
         ntp: f.ntp,
         tls: f.tls,
@@ -549,12 +545,22 @@ fn device_report(
     }
 }
 
-/// A device's names and their values, sorted by name. The names are
+/// A device's names and their values, sorted by name.
+#[cfg(test)]
+fn by_name<V>(map: crate::device::names::NameMap<V>) -> Vec<(String, V)> {
+    by_name_into(map, |n, v| Some((String::from(n), v)))
+}
+
+/// A device's names and their values, sorted by name, each made into what
+/// `make` gives (or left out), straight into the one list. The names are
 /// distinct, so the order is total. What is sorted is one integer per
 /// name: its first [`KEY_BYTES`] bytes (an order-preserving prefix: shorter
 /// names pad with zeros) above its index; names that share the prefix end
 /// up side by side and are then put in order by their whole text.
-fn by_name<V>(map: crate::device::names::NameMap<V>) -> Vec<(String, V)> {
+fn by_name_into<V, T>(
+    map: crate::device::names::NameMap<V>,
+    mut make: impl FnMut(Box<str>, V) -> Option<T>,
+) -> Vec<T> {
     let mut slots: Vec<Option<(Box<str>, V)>> = map.into_iter().map(Some).collect();
     let mut keys: Vec<u128> = Vec::with_capacity(slots.len());
     for (i, (n, _)) in slots.iter().flatten().enumerate() {
@@ -579,8 +585,8 @@ fn by_name<V>(map: crate::device::names::NameMap<V>) -> Vec<(String, V)> {
     }
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
-        if let Some((n, x)) = slots[index_of(k)].take() {
-            out.push((String::from(n), x));
+        if let Some(t) = slots[index_of(k)].take().and_then(|(n, x)| make(n, x)) {
+            out.push(t);
         }
     }
     out

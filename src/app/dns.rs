@@ -103,26 +103,15 @@ pub(super) fn on_message(
         app.scratch.clear();
         qname.write_to(&mut app.scratch);
     }
-    let qname_str = app.scratch.as_str();
     let key = (client, server, client_port, h.id);
+    let sent = PendingDns {
+        ts,
+        client_mac,
+        name_hash: hash,
+    };
+    let new = !h.qr && add_pending(app, key, sent);
+    let qname_str = app.scratch.as_str();
     if !h.qr {
-        // One lookup: the table is full or not before it.
-        let room = app.pending_dns.len() < MAX_PENDING_DNS;
-        let new = match app.pending_dns.entry(key) {
-            Entry::Occupied(_) => false,
-            Entry::Vacant(v) if room => {
-                v.insert(PendingDns {
-                    ts,
-                    client_mac,
-                    name_hash: hash,
-                });
-                true
-            }
-            Entry::Vacant(_) => {
-                app.pending_dropped += 1;
-                true
-            }
-        };
         // A first question was read, so the facts were looked up.
         if let Some(q) = facts
             .flatten()
@@ -277,8 +266,30 @@ fn note_question(
     h
 }
 
+/// A query sent: waits for its response unless one under its key already
+/// does (or the table is full, counted as dropped). True unless one did.
+fn add_pending(app: &mut AppLayer, key: TxKey, p: PendingDns) -> bool {
+    // One lookup: the table is full or not before it.
+    let room = app.pending_dns.len() < MAX_PENDING_DNS;
+    let was_empty = app.pending_dns.is_empty();
+    match app.pending_dns.entry(key) {
+        Entry::Occupied(_) => false,
+        Entry::Vacant(v) if room => {
+            v.insert(p);
+            if was_empty || p.ts < app.pending_soonest {
+                app.pending_soonest = p.ts;
+            }
+            true
+        }
+        Entry::Vacant(_) => {
+            app.pending_dropped += 1;
+            true
+        }
+    }
+}
+
 /// Takes one timed-out transaction under `key`, if any.
-fn take_timed_out(timed_out: &mut TimedOut, key: &(IpAddr, IpAddr, u16, u16)) -> bool {
+fn take_timed_out(timed_out: &mut TimedOut, key: &TxKey) -> bool {
     match timed_out.get_mut(key) {
         Some((_, n)) if *n > 1 => {
             *n -= 1;
@@ -308,9 +319,11 @@ impl ClientCache {
     }
 }
 
+/// A DNS transaction: (client, server, client port, id).
+pub(super) type TxKey = (IpAddr, IpAddr, u16, u16);
+
 /// Timed-out transactions by (client, server, client port, id).
-pub(super) type TimedOut =
-    std::collections::HashMap<(IpAddr, IpAddr, u16, u16), (PendingDns, u32), Fast>;
+pub(super) type TimedOut = std::collections::HashMap<TxKey, (PendingDns, u32), Fast>;
 
 /// The client's cache, made if there is room for one more client.
 fn client_cache(cache: &mut Cache, client: IpAddr) -> Option<&mut ClientCache> {
@@ -382,25 +395,153 @@ pub(super) fn purge_expired(cache: &mut Cache, now: Nanos) {
 /// remembered a while for a late answer.
 pub(super) fn expire(app: &mut AppLayer, before: Nanos, inv: &mut Inventory) {
     let forget = before.saturating_sub(super::DNS_LATE_WINDOW);
-    app.timed_out_dns.retain(|_, (p, _)| p.ts >= forget);
+    if !app.timed_out_dns.is_empty() && app.timed_out_soonest < forget {
+        let mut soonest = Nanos::MAX;
+        app.timed_out_dns.retain(|_, (p, _)| {
+            let keep = p.ts >= forget;
+            if keep {
+                soonest = soonest.min(p.ts);
+            }
+            keep
+        });
+        app.timed_out_soonest = soonest;
+    }
+    if app.pending_dns.is_empty() || app.pending_soonest >= before {
+        // Nothing waiting was sent before `before`: a walk would keep all.
+        return;
+    }
     let mut gone = Vec::new();
+    let mut soonest = Nanos::MAX;
     app.pending_dns.retain(|key, p| {
         if p.ts < before {
             gone.push((*key, *p));
             false
         } else {
+            soonest = soonest.min(p.ts);
             true
         }
     });
+    app.pending_soonest = soonest;
     for (key, p) in gone {
-        if let Some((last, n)) = app.timed_out_dns.get_mut(&key) {
+        let was_empty = app.timed_out_dns.is_empty();
+        let kept = if let Some((last, n)) = app.timed_out_dns.get_mut(&key) {
             (*last, *n) = (p, *n + 1);
+            true
         } else if app.timed_out_dns.len() < MAX_PENDING_DNS {
             app.timed_out_dns.insert(key, (p, 1));
+            true
+        } else {
+            false
+        };
+        if kept && (was_empty || p.ts < app.timed_out_soonest) {
+            app.timed_out_soonest = p.ts;
         }
         if let Some(f) = inv.facts_for(p.client_mac, key.0) {
             if let Some(q) = f.names.question_by_hash_mut(p.name_hash) {
                 q.unanswered += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    const S: Nanos = 1_000_000_000;
+
+    /// What happens to the transactions: a query under key `k` at `t`
+    /// seconds, an answer to `k`, or the sweep at `t` seconds.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Query(u8, u16),
+        Answer(u8),
+        Expire(u16),
+    }
+
+    fn key(k: u8) -> TxKey {
+        (
+            IpAddr::from([10, 0, 0, k % 4]),
+            IpAddr::from([10, 0, 0, 53]),
+            5353,
+            u16::from(k),
+        )
+    }
+
+    /// The tables as they were kept before the queues: every expiry a
+    /// walk of both.
+    #[derive(Default)]
+    struct Walked {
+        pending: HashMap<TxKey, Nanos>,
+        timed_out: HashMap<TxKey, (Nanos, u32)>,
+    }
+
+    impl Walked {
+        fn expire(&mut self, before: Nanos) {
+            let forget = before.saturating_sub(super::super::DNS_LATE_WINDOW);
+            self.timed_out.retain(|_, (ts, _)| *ts >= forget);
+            let gone: Vec<(TxKey, Nanos)> = self
+                .pending
+                .iter()
+                .filter(|(_, ts)| **ts < before)
+                .map(|(k, ts)| (*k, *ts))
+                .collect();
+            for (k, ts) in gone {
+                self.pending.remove(&k);
+                let e = self.timed_out.entry(k).or_insert((ts, 0));
+                *e = (ts, e.1 + 1);
+            }
+        }
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u8..12, 0u16..2000).prop_map(|(k, t)| Op::Query(k, t)),
+            (0u8..12).prop_map(Op::Answer),
+            (0u16..2000).prop_map(Op::Expire),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn expiry_keeps_what_a_walk_of_the_tables_kept(ops in proptest::collection::vec(op(), 0..200)) {
+            let mut app = AppLayer::default();
+            let mut inv = Inventory::default();
+            let mut walked = Walked::default();
+            for op in ops {
+                match op {
+                    Op::Query(k, t) => {
+                        let ts = Nanos::from(t) * S;
+                        let p = PendingDns { ts, client_mac: None, name_hash: 0 };
+                        add_pending(&mut app, key(k), p);
+                        walked.pending.entry(key(k)).or_insert(ts);
+                    }
+                    Op::Answer(k) => {
+                        let k = key(k);
+                        let late = app.pending_dns.remove(&k).is_none()
+                            && take_timed_out(&mut app.timed_out_dns, &k);
+                        let was_late = walked.pending.remove(&k).is_none()
+                            && match walked.timed_out.get_mut(&k) {
+                                Some((_, n)) if *n > 1 => { *n -= 1; true }
+                                Some(_) => walked.timed_out.remove(&k).is_some(),
+                                None => false,
+                            };
+                        prop_assert_eq!(late, was_late);
+                    }
+                    Op::Expire(t) => {
+                        let before = Nanos::from(t) * S;
+                        expire(&mut app, before, &mut inv);
+                        walked.expire(before);
+                    }
+                }
+                let pending: HashMap<TxKey, Nanos> =
+                    app.pending_dns.iter().map(|(k, p)| (*k, p.ts)).collect();
+                let timed_out: HashMap<TxKey, (Nanos, u32)> =
+                    app.timed_out_dns.iter().map(|(k, (p, n))| (*k, (p.ts, *n))).collect();
+                prop_assert_eq!(&pending, &walked.pending);
+                prop_assert_eq!(&timed_out, &walked.timed_out);
             }
         }
     }

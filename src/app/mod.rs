@@ -24,7 +24,6 @@ use crate::flow::{Flow, FrameRef};
 use crate::proto::quic::CryptoStream;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 
 /// What a flow carries, as far as the parsers could tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -152,12 +151,17 @@ pub struct AppLayer {
     cache: dns::Cache,
     pub cache_dropped: u64,
     /// (client, server, client port, DNS id) → the query.
-    pending_dns: HashMap<(IpAddr, IpAddr, u16, u16), PendingDns, Fast>,
+    pending_dns: HashMap<dns::TxKey, PendingDns, Fast>,
     /// Queries that timed out, kept for [`DNS_LATE_WINDOW`] so an answer
     /// that comes after all is counted as late, not lost.
     /// (A client may reuse an id while the first query waits: each
     /// timed-out transaction under a key is counted.)
     timed_out_dns: dns::TimedOut,
+    /// No query in `pending_dns` was sent before this (a lower bound,
+    /// exact after a walk): a second with nothing to time out walks nothing.
+    pending_soonest: Nanos,
+    /// No transaction in `timed_out_dns` timed out before this (likewise).
+    timed_out_soonest: Nanos,
     pub pending_dropped: u64,
     /// BSSID → (SSID, channel, frequency), from beacons.
     bss: HashMap<Mac, wifi::Bss, Fast>,
