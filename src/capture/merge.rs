@@ -47,7 +47,7 @@ impl<R: Read> Merge<R> {
     }
 
     /// The earliest next frame across all files.
-    #[inline]
+    #[inline(always)]
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
         if self.readers.len() == 1 {
             return self.readers.first_mut()?.next_frame();
@@ -56,6 +56,7 @@ impl<R: Read> Merge<R> {
     }
 
     /// [`Merge::next_frame`] with no file or several.
+    #[inline(never)]
     fn next_of_several(&mut self) -> Option<Frame<'_>> {
         let best = {
             let mut best: Option<(usize, i64)> = None;
