@@ -133,7 +133,7 @@ impl Engine {
             }
         }
         self.inventory.observe_frame(&pkt, frame);
-        let Some(ip) = pkt.ip else {
+        let Some(ip) = &pkt.ip else {
             self.stats.non_ip += 1;
             return;
         };

@@ -315,9 +315,19 @@ fn ipv4_fast<'a>(p: &mut Packet<'a>, ether_type: u16, payload: &'a [u8]) -> bool
         return false;
     };
     let proto = h[9];
-    let (l4, rest, short) = match proto {
-        l4::PROTO_TCP => l4::tcp(ip_payload),
-        l4::PROTO_UDP => l4::udp(ip_payload),
+    // Each arm stores its own variant: one L4 value out of the match was
+    // copied whole (48 bytes, the size of ICMP's quote) into the packet.
+    let (rest, short) = match proto {
+        l4::PROTO_TCP => {
+            let (l4, rest, short) = l4::tcp(ip_payload);
+            p.l4 = l4;
+            (rest, short)
+        }
+        l4::PROTO_UDP => {
+            let (l4, rest, short) = l4::udp(ip_payload);
+            p.l4 = l4;
+            (rest, short)
+        }
         _ => return false,
     };
     if vlan.is_some() {
@@ -332,7 +342,6 @@ fn ipv4_fast<'a>(p: &mut Packet<'a>, ether_type: u16, payload: &'a [u8]) -> bool
         ttl: h[8],
         fragment: Fragment::Whole,
     });
-    p.l4 = l4;
     p.payload = rest;
     p.l4_short = short as u32;
     true
