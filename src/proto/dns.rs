@@ -221,6 +221,7 @@ impl<'a> Message<'a> {
             left: self.header.qdcount,
             read: 0,
             failed: None,
+            first_len: 0,
         }
     }
 
@@ -264,6 +265,9 @@ impl<'a> Message<'a> {
             left,
             read: 0,
             pending: None,
+            // Every question was read without error, so the first one's,
+            // when there was one.
+            question_len: questions.first_len,
         }
     }
 }
@@ -295,6 +299,9 @@ pub struct Questions<'a> {
     read: u16,
     /// The error that ended the section, for [`Message::answers_after`].
     failed: Option<ParseError>,
+    /// The wire length of the first question's name once read (it is at
+    /// [`HEADER_LEN`], where no pointer can be), 0 before.
+    first_len: u8,
 }
 
 impl<'a> Iterator for Questions<'a> {
@@ -314,6 +321,9 @@ impl<'a> Iterator for Questions<'a> {
         match read_question(self.msg, self.pos) {
             Ok((q, end)) => {
                 self.pos = end;
+                if self.read == 1 {
+                    self.first_len = q.name.flat_len;
+                }
                 Some(Ok(q))
             }
             Err(e) => {
@@ -416,6 +426,11 @@ pub struct Records<'a> {
     read: u16,
     /// An error met before the first record (in the question section).
     pending: Option<ParseError>,
+    /// The wire length of the first question's name (at [`HEADER_LEN`]),
+    /// when it was read and checked; 0 otherwise. A record name that is a
+    /// pointer to it (`C0 0C`, as resolvers write answers) or a copy of
+    /// its bytes is then known good without walking it again.
+    question_len: u8,
 }
 
 impl<'a> Records<'a> {
@@ -427,6 +442,7 @@ impl<'a> Records<'a> {
             left: [0; 3],
             read: 0,
             pending: Some(e),
+            question_len: 0,
         }
     }
 }
@@ -452,7 +468,7 @@ impl<'a> Iterator for Records<'a> {
         if let Some(n) = self.left.get_mut(self.section) {
             *n -= 1;
         }
-        match read_record(self.msg, self.pos, section) {
+        match read_record(self.msg, self.pos, section, self.question_len) {
             Ok((r, end)) => {
                 self.pos = end;
                 Some(Ok(r))
@@ -469,8 +485,12 @@ fn read_record(
     msg: &[u8],
     pos: usize,
     section: Section,
+    question_len: u8,
 ) -> Result<(Record<'_>, usize), ParseError> {
-    let (name, end) = Name::read(msg, pos)?;
+    let (name, end) = match Name::as_question(msg, pos, question_len) {
+        Some(read) => read,
+        None => Name::read(msg, pos)?,
+    };
     if let Some(r) = record_fast(msg, name, end, section) {
         return Ok(r);
     }
@@ -593,6 +613,39 @@ impl<'a> Name<'a> {
         Ok((name, end))
     }
 
+    /// [`Name::read`] of a name at `start` that is the first question's
+    /// name, as a pointer to it (`C0 0C`) or as a copy of its wire bytes,
+    /// when that name was read and checked and is `question_len` bytes
+    /// long (0: it was not). A pointer lands back (`start` is past the
+    /// header) on a pointer-free name that passed the same check, so the
+    /// name is good and ends after the pointer; a copy passes the check
+    /// as the question did (it reads the same bytes). `None` for any
+    /// other name, which [`Name::read`] checks.
+    fn as_question(msg: &'a [u8], start: usize, question_len: u8) -> Option<(Self, usize)> {
+        const TO_QUESTION: [u8; 2] = [0xc0, HEADER_LEN as u8];
+        if question_len == 0 || start <= HEADER_LEN {
+            return None;
+        }
+        if msg.get(start..start + 2)? == TO_QUESTION {
+            let name = Name {
+                msg,
+                start,
+                flat_len: 0,
+            };
+            return Some((name, start + 2));
+        }
+        let len = usize::from(question_len);
+        if msg.get(start..start + len)? != msg.get(HEADER_LEN..HEADER_LEN + len)? {
+            return None;
+        }
+        let name = Name {
+            msg,
+            start,
+            flat_len: question_len,
+        };
+        Some((name, start + len))
+    }
+
     /// Where the name at `start` ends, by the checked walk: whatever the
     /// fast check turned down is walked again here, which accepts the same
     /// names and says what is wrong with the others.
@@ -712,7 +765,9 @@ impl<'a> Name<'a> {
         // are below 64, where ASCII case folding changes nothing, so the
         // wire forms are equal ignoring case exactly when the names are.
         if let (Some(a), Some(b)) = (self.flat(), other.flat()) {
-            return a.eq_ignore_ascii_case(b);
+            // Most often the same bytes (an answer repeats the question's
+            // name as it was asked): one compare of the whole.
+            return a == b || a.eq_ignore_ascii_case(b);
         }
         let mut theirs = other.labels();
         for label in self.labels() {
@@ -1089,6 +1144,87 @@ mod tests {
                 prop_assert_eq!(a.to_string(), by_labels(a));
                 for b in &names {
                     prop_assert_eq!(a.same_as(b), same_by_labels(a, b));
+                }
+            }
+        }
+
+        /// A record name taken for the first question's name (a pointer to
+        /// it or a copy of it) is what the checked read makes of it, and a
+        /// message's records read the same with the shortcut as without
+        /// it: messages of one question (sometimes malformed, too long or
+        /// cut off) whose records' names are pointers to it, copies of it
+        /// (whole, changed or cut short), other pointers or other names.
+        #[test]
+        fn as_question_agrees_with_the_checked_read(
+            labels in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..70), 0..6),
+            records in proptest::collection::vec((0u8..7, any::<u8>(), 0u16..300), 0..8),
+            qdcount in 0u16..3,
+            cut in any::<prop::sample::Index>(),
+            counts in prop_oneof![Just([0, 0, 0xc0, 0x0c]), Just([0xc0, 0x0c, 0, 0]), any::<[u8; 4]>()],
+        ) {
+            let mut msg = vec![0, 1, 0x81, 0x80];
+            msg.extend_from_slice(&qdcount.to_be_bytes());
+            msg.extend_from_slice(&(records.len() as u16).to_be_bytes());
+            // Authority and additional counts: any bytes (a `C0 0C` among
+            // them is in the header, not a name).
+            msg.extend_from_slice(&counts);
+            let mut qwire = Vec::new();
+            for l in &labels {
+                // Length bytes as given: labels may be empty (the root,
+                // early) or 64 bytes and more (a reserved type).
+                qwire.push(l.len() as u8);
+                qwire.extend_from_slice(l);
+            }
+            qwire.push(0);
+            msg.extend_from_slice(&qwire);
+            msg.extend_from_slice(&[0, 1, 0, 1]);
+            for &(kind, b, target) in &records {
+                match kind {
+                    0 => msg.extend_from_slice(&[0xc0, 0x0c]),
+                    1 => msg.extend_from_slice(&(0xc000 | target).to_be_bytes()),
+                    2 => msg.extend_from_slice(&[1, b, 0xc0, 0x0c]),
+                    3 => msg.extend_from_slice(&qwire),
+                    4 => {
+                        // The question's name with one byte changed.
+                        let mut w = qwire.clone();
+                        let at = usize::from(target) % w.len();
+                        w[at] ^= b | 1;
+                        msg.extend_from_slice(&w);
+                    }
+                    5 => msg.extend_from_slice(&qwire[..usize::from(target) % qwire.len()]),
+                    _ => msg.extend_from_slice(&[b, 0x0c]),
+                }
+                msg.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, b]);
+            }
+            let n = cut.index(msg.len() + 1);
+            for msg in [&msg[..], &msg[..n]] {
+                let question_len = Name::read(msg, HEADER_LEN).map_or(0, |(n, _)| n.flat_len);
+                for start in 0..msg.len() + 2 {
+                    if let Some((name, end)) = Name::as_question(msg, start, question_len) {
+                        let (checked, checked_end) = Name::read(msg, start).unwrap();
+                        prop_assert_eq!(end, checked_end);
+                        prop_assert_eq!(name.start, checked.start);
+                        prop_assert_eq!(name.flat_len, checked.flat_len);
+                    }
+                }
+                let Ok(m) = parse(msg) else { continue };
+                let fast: Vec<_> = m.records().collect();
+                let mut careful = m.records();
+                careful.question_len = 0;
+                let careful: Vec<_> = careful.collect();
+                prop_assert_eq!(fast.len(), careful.len());
+                for (a, b) in fast.iter().zip(&careful) {
+                    match (a, b) {
+                        (Ok(a), Ok(b)) => {
+                            prop_assert_eq!(a.name.start, b.name.start);
+                            prop_assert_eq!(a.name.flat_len, b.name.flat_len);
+                            prop_assert_eq!(a.name.to_string(), b.name.to_string());
+                            prop_assert_eq!(a.rdata, b.rdata);
+                            prop_assert_eq!(a.ttl, b.ttl);
+                        }
+                        (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                        _ => prop_assert!(false, "one read failed, the other did not"),
+                    }
                 }
             }
         }
