@@ -268,6 +268,7 @@ impl<'a> Message<'a> {
             // Every question was read without error, so the first one's,
             // when there was one.
             question_len: questions.first_len,
+            cname: (0, 0),
         }
     }
 }
@@ -431,6 +432,10 @@ pub struct Records<'a> {
     /// pointer to it (`C0 0C`, as resolvers write answers) or a copy of
     /// its bytes is then known good without walking it again.
     question_len: u8,
+    /// Where the last pointer-free CNAME target read is, and its wire
+    /// length (0: none yet), kept while `question_len` is: a record name
+    /// that copies it (the next link of a chain) is known good too.
+    cname: (usize, u8),
 }
 
 impl<'a> Records<'a> {
@@ -443,6 +448,7 @@ impl<'a> Records<'a> {
             read: 0,
             pending: Some(e),
             question_len: 0,
+            cname: (0, 0),
         }
     }
 }
@@ -468,9 +474,14 @@ impl<'a> Iterator for Records<'a> {
         if let Some(n) = self.left.get_mut(self.section) {
             *n -= 1;
         }
-        match read_record(self.msg, self.pos, section, self.question_len) {
+        match read_record(self.msg, self.pos, section, self.question_len, self.cname) {
             Ok((r, end)) => {
                 self.pos = end;
+                if let RData::Cname(t) = r.data {
+                    if t.flat_len > 0 && self.question_len > 0 {
+                        self.cname = (t.start, t.flat_len);
+                    }
+                }
                 Some(Ok(r))
             }
             Err(e) => {
@@ -486,8 +497,11 @@ fn read_record(
     pos: usize,
     section: Section,
     question_len: u8,
+    (cname_at, cname_len): (usize, u8),
 ) -> Result<(Record<'_>, usize), ParseError> {
-    let (name, end) = match Name::as_question(msg, pos, question_len) {
+    let known = Name::as_question(msg, pos, question_len)
+        .or_else(|| Name::as_copy(msg, pos, cname_at, cname_len));
+    let (name, end) = match known {
         Some(read) => read,
         None => Name::read(msg, pos)?,
     };
@@ -634,16 +648,24 @@ impl<'a> Name<'a> {
             };
             return Some((name, start + 2));
         }
-        let len = usize::from(question_len);
-        if msg.get(start..start + len)? != msg.get(HEADER_LEN..HEADER_LEN + len)? {
+        Self::as_copy(msg, start, HEADER_LEN, question_len)
+    }
+
+    /// [`Name::read`] of a name at `start` whose `len` wire bytes are
+    /// those of the pointer-free name at `at`, read and checked before
+    /// (`len` 0: none): the same bytes pass the same check. `None` for
+    /// any other name.
+    fn as_copy(msg: &'a [u8], start: usize, at: usize, len: u8) -> Option<(Self, usize)> {
+        let n = usize::from(len);
+        if n == 0 || msg.get(start..start + n)? != msg.get(at..at + n)? {
             return None;
         }
         let name = Name {
             msg,
             start,
-            flat_len: question_len,
+            flat_len: len,
         };
-        Some((name, start + len))
+        Some((name, start + n))
     }
 
     /// Where the name at `start` ends, by the checked walk: whatever the
@@ -1170,7 +1192,7 @@ mod tests {
         #[test]
         fn as_question_agrees_with_the_checked_read(
             labels in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..70), 0..6),
-            records in proptest::collection::vec((0u8..7, any::<u8>(), 0u16..300), 0..8),
+            records in proptest::collection::vec((0u8..10, any::<u8>(), 0u16..300), 0..8),
             qdcount in 0u16..3,
             cut in any::<prop::sample::Index>(),
             counts in prop_oneof![Just([0, 0, 0xc0, 0x0c]), Just([0xc0, 0x0c, 0, 0]), any::<[u8; 4]>()],
@@ -1205,6 +1227,27 @@ mod tests {
                         msg.extend_from_slice(&w);
                     }
                     5 => msg.extend_from_slice(&qwire[..usize::from(target) % qwire.len()]),
+                    6 => {
+                        // A CNAME to a pointer-free name (the
+                        // question's with a label in front).
+                        msg.extend_from_slice(&[0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0, 60]);
+                        let rdlen = qwire.len() + 2;
+                        msg.extend_from_slice(&(rdlen as u16).to_be_bytes());
+                        msg.extend_from_slice(&[1, b'x']);
+                        msg.extend_from_slice(&qwire);
+                        continue;
+                    }
+                    7 | 8 => {
+                        // That target again (or another label), whole
+                        // or with a byte changed.
+                        msg.extend_from_slice(&[1, if kind == 7 { b'x' } else { b'X' }]);
+                        let mut w = qwire.clone();
+                        if target % 3 == 0 {
+                            let at = usize::from(target) % w.len();
+                            w[at] ^= b | 1;
+                        }
+                        msg.extend_from_slice(&w);
+                    }
                     _ => msg.extend_from_slice(&[b, 0x0c]),
                 }
                 msg.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, b]);
@@ -1223,12 +1266,15 @@ mod tests {
                 let Ok(m) = parse(msg) else { continue };
                 let fast: Vec<_> = m.records().collect();
                 let mut careful = m.records();
+                // Without the question known, neither shortcut is taken.
                 careful.question_len = 0;
                 let careful: Vec<_> = careful.collect();
                 prop_assert_eq!(fast.len(), careful.len());
                 for (a, b) in fast.iter().zip(&careful) {
                     match (a, b) {
                         (Ok(a), Ok(b)) => {
+                            let (checked, _) = Name::read(msg, a.name.start).unwrap();
+                            prop_assert_eq!(a.name.flat_len, checked.flat_len);
                             prop_assert_eq!(a.name.start, b.name.start);
                             prop_assert_eq!(a.name.flat_len, b.name.flat_len);
                             prop_assert_eq!(a.name.to_string(), b.name.to_string());
