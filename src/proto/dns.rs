@@ -221,6 +221,7 @@ impl<'a> Message<'a> {
             left: self.header.qdcount,
             read: 0,
             failed: None,
+            first_len: 0,
         }
     }
 
@@ -264,6 +265,10 @@ impl<'a> Message<'a> {
             left,
             read: 0,
             pending: None,
+            // Every question was read without error, so the first one's,
+            // when there was one.
+            question_len: questions.first_len,
+            cname: (0, 0),
         }
     }
 }
@@ -295,6 +300,9 @@ pub struct Questions<'a> {
     read: u16,
     /// The error that ended the section, for [`Message::answers_after`].
     failed: Option<ParseError>,
+    /// The wire length of the first question's name once read (it is at
+    /// [`HEADER_LEN`], where no pointer can be), 0 before.
+    first_len: u8,
 }
 
 impl<'a> Iterator for Questions<'a> {
@@ -314,6 +322,9 @@ impl<'a> Iterator for Questions<'a> {
         match read_question(self.msg, self.pos) {
             Ok((q, end)) => {
                 self.pos = end;
+                if self.read == 1 {
+                    self.first_len = q.name.flat_len;
+                }
                 Some(Ok(q))
             }
             Err(e) => {
@@ -416,6 +427,15 @@ pub struct Records<'a> {
     read: u16,
     /// An error met before the first record (in the question section).
     pending: Option<ParseError>,
+    /// The wire length of the first question's name (at [`HEADER_LEN`]),
+    /// when it was read and checked; 0 otherwise. A record name that is a
+    /// pointer to it (`C0 0C`, as resolvers write answers) or a copy of
+    /// its bytes is then known good without walking it again.
+    question_len: u8,
+    /// Where the last pointer-free CNAME target read is, and its wire
+    /// length (0: none yet), kept while `question_len` is: a record name
+    /// that copies it (the next link of a chain) is known good too.
+    cname: (usize, u8),
 }
 
 impl<'a> Records<'a> {
@@ -427,6 +447,8 @@ impl<'a> Records<'a> {
             left: [0; 3],
             read: 0,
             pending: Some(e),
+            question_len: 0,
+            cname: (0, 0),
         }
     }
 }
@@ -452,9 +474,14 @@ impl<'a> Iterator for Records<'a> {
         if let Some(n) = self.left.get_mut(self.section) {
             *n -= 1;
         }
-        match read_record(self.msg, self.pos, section) {
+        match read_record(self.msg, self.pos, section, self.question_len, self.cname) {
             Ok((r, end)) => {
                 self.pos = end;
+                if let RData::Cname(t) = r.data {
+                    if t.flat_len > 0 && self.question_len > 0 {
+                        self.cname = (t.start, t.flat_len);
+                    }
+                }
                 Some(Ok(r))
             }
             Err(e) => {
@@ -469,8 +496,15 @@ fn read_record(
     msg: &[u8],
     pos: usize,
     section: Section,
+    question_len: u8,
+    (cname_at, cname_len): (usize, u8),
 ) -> Result<(Record<'_>, usize), ParseError> {
-    let (name, end) = Name::read(msg, pos)?;
+    let known = Name::as_question(msg, pos, question_len)
+        .or_else(|| Name::as_copy(msg, pos, cname_at, cname_len));
+    let (name, end) = match known {
+        Some(read) => read,
+        None => Name::read(msg, pos)?,
+    };
     if let Some(r) = record_fast(msg, name, end, section) {
         return Ok(r);
     }
@@ -593,6 +627,47 @@ impl<'a> Name<'a> {
         Ok((name, end))
     }
 
+    /// [`Name::read`] of a name at `start` that is the first question's
+    /// name, as a pointer to it (`C0 0C`) or as a copy of its wire bytes,
+    /// when that name was read and checked and is `question_len` bytes
+    /// long (0: it was not). A pointer lands back (`start` is past the
+    /// header) on a pointer-free name that passed the same check, so the
+    /// name is good and ends after the pointer; a copy passes the check
+    /// as the question did (it reads the same bytes). `None` for any
+    /// other name, which [`Name::read`] checks.
+    fn as_question(msg: &'a [u8], start: usize, question_len: u8) -> Option<(Self, usize)> {
+        const TO_QUESTION: [u8; 2] = [0xc0, HEADER_LEN as u8];
+        if question_len == 0 || start <= HEADER_LEN {
+            return None;
+        }
+        if msg.get(start..start + 2)? == TO_QUESTION {
+            let name = Name {
+                msg,
+                start,
+                flat_len: 0,
+            };
+            return Some((name, start + 2));
+        }
+        Self::as_copy(msg, start, HEADER_LEN, question_len)
+    }
+
+    /// [`Name::read`] of a name at `start` whose `len` wire bytes are
+    /// those of the pointer-free name at `at`, read and checked before
+    /// (`len` 0: none): the same bytes pass the same check. `None` for
+    /// any other name.
+    fn as_copy(msg: &'a [u8], start: usize, at: usize, len: u8) -> Option<(Self, usize)> {
+        let n = usize::from(len);
+        if n == 0 || msg.get(start..start + n)? != msg.get(at..at + n)? {
+            return None;
+        }
+        let name = Name {
+            msg,
+            start,
+            flat_len: len,
+        };
+        Some((name, start + n))
+    }
+
     /// Where the name at `start` ends, by the checked walk: whatever the
     /// fast check turned down is walked again here, which accepts the same
     /// names and says what is wrong with the others.
@@ -664,13 +739,12 @@ impl<'a> Name<'a> {
     /// Appends the lowercase dotted form (no trailing dot) to `out`.
     pub fn write_to(&self, out: &mut String) {
         match self.flat() {
-            Some(wire) => {
-                let mut buf = [0u8; 256];
-                match flat_dotted(wire, &mut buf) {
-                    Some(text) => out.push_str(text),
-                    None => push_labels(wire_labels(wire), out),
-                }
+            // A buffer as long as most names need: zeroing 256 bytes cost
+            // a tenth of writing a short name.
+            Some(wire) if wire.len() <= SHORT_NAME + 2 => {
+                push_flat(wire, &mut [0u8; SHORT_NAME], out);
             }
+            Some(wire) => push_flat(wire, &mut [0u8; 256], out),
             None => push_labels(self.labels(), out),
         }
     }
@@ -712,7 +786,9 @@ impl<'a> Name<'a> {
         // are below 64, where ASCII case folding changes nothing, so the
         // wire forms are equal ignoring case exactly when the names are.
         if let (Some(a), Some(b)) = (self.flat(), other.flat()) {
-            return a.eq_ignore_ascii_case(b);
+            // Most often the same bytes (an answer repeats the question's
+            // name as it was asked): one compare of the whole.
+            return a == b || a.eq_ignore_ascii_case(b);
         }
         let mut theirs = other.labels();
         for label in self.labels() {
@@ -766,6 +842,19 @@ fn check_fast(msg: &[u8], start: usize) -> Option<(usize, bool)> {
     }
 }
 
+/// Text bytes (a name's wire length less 2) that [`Name::write_to`]
+/// writes through a short buffer: a multiple of [`BLOCK`].
+const SHORT_NAME: usize = 64;
+
+/// Appends a pointer-free wire name in presentation form, made in `buf`
+/// (at least the name's wire length less 2, rounded up to [`BLOCK`]).
+fn push_flat<const N: usize>(wire: &[u8], buf: &mut [u8; N], out: &mut String) {
+    match flat_dotted(wire, buf) {
+        Some(text) => out.push_str(text),
+        None => push_labels(wire_labels(wire), out),
+    }
+}
+
 /// The labels of a pointer-free wire name (see [`Name::flat`]), read
 /// without the pointer-aware walk.
 fn wire_labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -780,10 +869,11 @@ fn wire_labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// A pointer-free wire name (see [`Name::flat`]) whose labels are all
 /// printable ASCII without `.` or `\` (nearly every name), in presentation
-/// form in `buf`: the labels copied in one piece, each length byte after
+/// form in `buf` (`None` when it is too short to hold the text in whole
+/// blocks): the labels copied in one piece, each length byte after
 /// the first turned into a dot, lowercased in place. `None` for a name
 /// that needs escapes (or the root), which [`push_labels`] writes.
-fn flat_dotted<'b>(wire: &[u8], buf: &'b mut [u8; 256]) -> Option<&'b str> {
+fn flat_dotted<'b, const N: usize>(wire: &[u8], buf: &'b mut [u8; N]) -> Option<&'b str> {
     // The first length byte and the root byte are not written.
     let n = wire.len().checked_sub(2).filter(|&n| n > 0)?;
     buf.get_mut(..n)?.copy_from_slice(wire.get(1..1 + n)?);
@@ -1089,6 +1179,145 @@ mod tests {
                 prop_assert_eq!(a.to_string(), by_labels(a));
                 for b in &names {
                     prop_assert_eq!(a.same_as(b), same_by_labels(a, b));
+                }
+            }
+        }
+
+        /// A record name taken for the first question's name (a pointer to
+        /// it or a copy of it) is what the checked read makes of it, and a
+        /// message's records read the same with the shortcut as without
+        /// it: messages of one question (sometimes malformed, too long or
+        /// cut off) whose records' names are pointers to it, copies of it
+        /// (whole, changed or cut short), other pointers or other names.
+        #[test]
+        fn as_question_agrees_with_the_checked_read(
+            labels in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..70), 0..6),
+            records in proptest::collection::vec((0u8..10, any::<u8>(), 0u16..300), 0..8),
+            qdcount in 0u16..3,
+            cut in any::<prop::sample::Index>(),
+            counts in prop_oneof![Just([0, 0, 0xc0, 0x0c]), Just([0xc0, 0x0c, 0, 0]), any::<[u8; 4]>()],
+        ) {
+            let mut msg = vec![0, 1, 0x81, 0x80];
+            msg.extend_from_slice(&qdcount.to_be_bytes());
+            msg.extend_from_slice(&(records.len() as u16).to_be_bytes());
+            // Authority and additional counts: any bytes (a `C0 0C` among
+            // them is in the header, not a name).
+            msg.extend_from_slice(&counts);
+            let mut qwire = Vec::new();
+            for l in &labels {
+                // Length bytes as given: labels may be empty (the root,
+                // early) or 64 bytes and more (a reserved type).
+                qwire.push(l.len() as u8);
+                qwire.extend_from_slice(l);
+            }
+            qwire.push(0);
+            msg.extend_from_slice(&qwire);
+            msg.extend_from_slice(&[0, 1, 0, 1]);
+            for &(kind, b, target) in &records {
+                match kind {
+                    0 => msg.extend_from_slice(&[0xc0, 0x0c]),
+                    1 => msg.extend_from_slice(&(0xc000 | target).to_be_bytes()),
+                    2 => msg.extend_from_slice(&[1, b, 0xc0, 0x0c]),
+                    3 => msg.extend_from_slice(&qwire),
+                    4 => {
+                        // The question's name with one byte changed.
+                        let mut w = qwire.clone();
+                        let at = usize::from(target) % w.len();
+                        w[at] ^= b | 1;
+                        msg.extend_from_slice(&w);
+                    }
+                    5 => msg.extend_from_slice(&qwire[..usize::from(target) % qwire.len()]),
+                    6 => {
+                        // A CNAME to a pointer-free name (the
+                        // question's with a label in front).
+                        msg.extend_from_slice(&[0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0, 60]);
+                        let rdlen = qwire.len() + 2;
+                        msg.extend_from_slice(&(rdlen as u16).to_be_bytes());
+                        msg.extend_from_slice(&[1, b'x']);
+                        msg.extend_from_slice(&qwire);
+                        continue;
+                    }
+                    7 | 8 => {
+                        // That target again (or another label), whole
+                        // or with a byte changed.
+                        msg.extend_from_slice(&[1, if kind == 7 { b'x' } else { b'X' }]);
+                        let mut w = qwire.clone();
+                        if target % 3 == 0 {
+                            let at = usize::from(target) % w.len();
+                            w[at] ^= b | 1;
+                        }
+                        msg.extend_from_slice(&w);
+                    }
+                    _ => msg.extend_from_slice(&[b, 0x0c]),
+                }
+                msg.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, b]);
+            }
+            let n = cut.index(msg.len() + 1);
+            for msg in [&msg[..], &msg[..n]] {
+                let question_len = Name::read(msg, HEADER_LEN).map_or(0, |(n, _)| n.flat_len);
+                for start in 0..msg.len() + 2 {
+                    if let Some((name, end)) = Name::as_question(msg, start, question_len) {
+                        let (checked, checked_end) = Name::read(msg, start).unwrap();
+                        prop_assert_eq!(end, checked_end);
+                        prop_assert_eq!(name.start, checked.start);
+                        prop_assert_eq!(name.flat_len, checked.flat_len);
+                    }
+                }
+                let Ok(m) = parse(msg) else { continue };
+                let fast: Vec<_> = m.records().collect();
+                let mut careful = m.records();
+                // Without the question known, neither shortcut is taken.
+                careful.question_len = 0;
+                let careful: Vec<_> = careful.collect();
+                prop_assert_eq!(fast.len(), careful.len());
+                for (a, b) in fast.iter().zip(&careful) {
+                    match (a, b) {
+                        (Ok(a), Ok(b)) => {
+                            let (checked, _) = Name::read(msg, a.name.start).unwrap();
+                            prop_assert_eq!(a.name.flat_len, checked.flat_len);
+                            prop_assert_eq!(a.name.start, b.name.start);
+                            prop_assert_eq!(a.name.flat_len, b.name.flat_len);
+                            prop_assert_eq!(a.name.to_string(), b.name.to_string());
+                            prop_assert_eq!(a.rdata, b.rdata);
+                            prop_assert_eq!(a.ttl, b.ttl);
+                        }
+                        (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                        _ => prop_assert!(false, "one read failed, the other did not"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Names on both sides of the short buffer's length, and long ones up
+    /// to the limit, are written as the label walk writes them.
+    #[test]
+    fn names_short_and_long_are_written_as_the_walk_writes_them() {
+        for len in (1..=120).chain([200, 250]) {
+            for escape in [false, true] {
+                // Labels of up to 20 bytes, mixed case, `len` text bytes
+                // in all (dots included); one byte needing an escape.
+                let mut text: Vec<u8> = (0..len).map(|i| b"aBc-9Z"[i % 6]).collect();
+                for at in (20..len - 1).step_by(21) {
+                    text[at] = b'.';
+                }
+                if escape {
+                    text[0] = b'\\';
+                }
+                let mut msg = vec![0u8; HEADER_LEN];
+                for label in text.split(|&b| b == b'.') {
+                    msg.push(label.len() as u8);
+                    msg.extend_from_slice(label);
+                }
+                msg.push(0);
+                let Ok((name, _)) = Name::read(&msg, HEADER_LEN) else {
+                    // Past 255 wire bytes: refused, nothing to write.
+                    assert!(len > 250, "{len}");
+                    continue;
+                };
+                assert_eq!(name.to_string_lower(), by_labels(&name), "{len} {escape}");
+                if !escape {
+                    assert_eq!(name.to_string_lower().len(), len);
                 }
             }
         }
