@@ -1,5 +1,6 @@
 //! Offline analysis: capture files in, a report out.
 
+use crate::capture::file::Chunk;
 use crate::capture::filter::Filter;
 use crate::capture::merge::Merge;
 use crate::capture::{CaptureError, Frame, Nanos};
@@ -50,7 +51,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report,
         .sum();
     let (engine, problems, rest) = if workers == 1 {
         let mut engine = Engine::new(opts.engine);
-        let read = read_all(merge, filter, bytes_total, progress, |f| {
+        let read = read_all(merge, filter, bytes_total, progress, |f, _| {
             engine.process(f);
             true
         });
@@ -94,8 +95,8 @@ struct Read {
 }
 
 /// Reads every frame of `merge`, in time order, through `filter`, and hands
-/// each frame the filter keeps to `each`, which answers false to stop
-/// early. Reports progress every 65,536 frames. Not inlined, nor is
+/// each frame the filter keeps to `each`, with the reader's buffer it lies
+/// in; `each` answers false to stop early. Reports progress every 65,536 frames. Not inlined, nor is
 /// [`Pool::run`], so a profile tells the reader's own cost per frame
 /// (`read_all` less the batches it runs) from the analysis.
 #[inline(never)]
@@ -104,7 +105,7 @@ fn read_all(
     mut filter: Option<Filter>,
     bytes_total: u64,
     progress: &mut dyn FnMut(Progress),
-    mut each: impl FnMut(&Frame<'_>) -> bool,
+    mut each: impl FnMut(&Frame<'_>, &Chunk) -> bool,
 ) -> Read {
     let mut filtered_out = 0u64;
     let mut n = 0u64;
@@ -119,7 +120,7 @@ fn read_all(
             progress(p);
         }
         // Bound by reference: moving the frame out cost a copy per frame.
-        let Some(ref frame) = merge.next_frame() else {
+        let Some((ref frame, chunk)) = merge.next_frame_in() else {
             break;
         };
         if let Some(f) = filter.as_mut() {
@@ -128,7 +129,7 @@ fn read_all(
                 continue;
             }
         }
-        if !each(frame) {
+        if !each(frame, chunk) {
             break;
         }
     }
@@ -149,14 +150,15 @@ fn read_all(
 
 /// `workers` engines, one per shard ([`shard::shard_of`]), fed by one
 /// reader. This thread reads and filters, routes each frame to its shard's
-/// open batch (one copy of its bytes), and queues full batches; `workers - 1`
+/// open batch (its place in the reader's buffer, which the batch holds:
+/// no copy of its bytes), and queues full batches; `workers - 1`
 /// helper threads analyse queued batches, each engine on one thread at a
 /// time and its batches in order. When the reader is ahead (no free batch
 /// left) it analyses a batch itself instead of waiting, so reading and
 /// analysis share the cores as the work requires: the reader costs about a
-/// quarter as much as the analysis (reading the file, routing, copying:
-/// about 450 instructions a frame against 1,800), so a fixed split would
-/// leave a core idle.
+/// sixth as much as the analysis (reading the file and routing: about
+/// 300 instructions a frame against 1,600), so a fixed split would leave
+/// a core idle.
 /// The engines are merged when the files end; what is left of them comes
 /// back too, to be freed once the report is built.
 fn read_shared(
@@ -182,7 +184,9 @@ fn read_shared(
         // Should this thread unwind, the helpers must not wait for it.
         let _gone = pool.on_exit();
         let mut feed = Feed::new(&pool);
-        let read = read_all(merge, filter, bytes_total, progress, |f| feed.route(f));
+        let read = read_all(merge, filter, bytes_total, progress, |f, c| {
+            feed.route(f, c)
+        });
         feed.close();
         pool.help_until_done();
         for h in handles {
@@ -388,16 +392,16 @@ impl<'a> Feed<'a> {
     }
 
     /// False when a helper has failed: the run stops.
-    fn route(&mut self, f: &Frame<'_>) -> bool {
+    fn route(&mut self, f: &Frame<'_>, chunk: &Chunk) -> bool {
         self.now = self.now.max(f.ts);
         let i = shard::shard_of(f, self.open.len());
-        if self.open[i].push_at(f, self.now) {
+        if self.open[i].push_in(f, self.now, chunk) {
             return true;
         }
         if !self.send(i) {
             return false;
         }
-        self.open[i].push_at(f, self.now)
+        self.open[i].push_in(f, self.now, chunk)
     }
 
     fn send(&mut self, i: usize) -> bool {

@@ -9,6 +9,11 @@
 //! Memory stays flat whatever the file's size: records are read into one
 //! buffer that grows only to the largest record seen (at most
 //! [`MAX_BLOCK`]) and is reused, and each [`Frame`] borrows its bytes from it.
+//! The buffer is a [`Chunk`]: a caller that hands frames to other threads
+//! keeps a clone of it instead of copying the frames
+//! ([`FileReader::next_frame_in`]), and while any clone is held the reader
+//! reads on into another buffer (one of a few it keeps for reuse), so the
+//! bytes a clone holds never change.
 //!
 //! Errors come in two kinds. A file that cannot be used at all (missing,
 //! unreadable, not a capture, header cut off, unsupported link type) is a
@@ -21,6 +26,16 @@ use super::{CaptureError, Frame, LinkType, Nanos};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
+
+/// A buffer of the file's bytes, shared by reference count: frames read
+/// from it can be kept by clone, without copying (see the module docs).
+pub type Chunk = Arc<[u8]>;
+
+/// Buffers a reader keeps for reuse once no clone of them is held: as many
+/// as a file's frames are usually spread over while in flight, so in steady
+/// state nothing is allocated.
+const SPARES: usize = 16;
 
 /// The largest frame accepted from a classic pcap record (as Wireshark).
 pub const MAX_FRAME: u32 = 262_144;
@@ -112,12 +127,27 @@ struct Pending {
     total: usize,
 }
 
+/// A frame consumed from the buffer, not yet borrowed from it.
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    ts: Nanos,
+    link: LinkType,
+    orig_len: u32,
+    /// Where its bytes start in the buffer.
+    at: usize,
+    caplen: usize,
+}
+
 /// Reads one capture file, frame by frame.
 pub struct FileReader<R> {
     name: String,
     index: u16,
     src: R,
-    buf: Vec<u8>,
+    buf: Chunk,
+    /// Buffers read before, for reuse when nothing else holds them.
+    spares: Vec<Chunk>,
+    /// Buffers allocated after the first.
+    allocated: u64,
     start: usize,
     end: usize,
     eof: bool,
@@ -167,7 +197,9 @@ impl<R: Read> FileReader<R> {
             name,
             index,
             src,
-            buf: vec![0; INITIAL_BUFFER],
+            buf: zeroed(INITIAL_BUFFER),
+            spares: Vec::new(),
+            allocated: 0,
             start: 0,
             end: 0,
             eof: false,
@@ -237,17 +269,18 @@ impl<R: Read> FileReader<R> {
         if self.end - self.start >= need {
             return Ok(true);
         }
-        if self.start + need > self.buf.len() {
-            self.base += self.start as u64;
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-            if need > self.buf.len() {
-                self.buf.resize(need.next_power_of_two(), 0);
-            }
+        let shared = Arc::get_mut(&mut self.buf).is_none();
+        if shared || self.start + need > self.buf.len() {
+            self.move_to_front(need);
         }
         while self.end - self.start < need && !self.eof {
-            match self.src.read(&mut self.buf[self.end..]) {
+            // Only the reader holds the buffer here: [`Self::move_to_front`]
+            // made sure of it (a clone made since would have to come from
+            // a frame delivered since, and none has been).
+            let Some(buf) = Arc::get_mut(&mut self.buf) else {
+                break;
+            };
+            match self.src.read(&mut buf[self.end..]) {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.end += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -255,6 +288,46 @@ impl<R: Read> FileReader<R> {
             }
         }
         Ok(self.end - self.start >= need)
+    }
+
+    /// Moves the unread bytes to the front of a buffer of at least `need`
+    /// bytes that no one else holds: this one when that is so and it is
+    /// big enough, else a spare (or a new one), the old one kept as a
+    /// spare.
+    #[inline(never)]
+    fn move_to_front(&mut self, need: usize) {
+        let size = self.buf.len().max(need.next_power_of_two());
+        self.base += self.start as u64;
+        let (start, end) = (self.start, self.end);
+        self.start = 0;
+        self.end = end - start;
+        if self.buf.len() >= need {
+            if let Some(buf) = Arc::get_mut(&mut self.buf) {
+                buf.copy_within(start..end, 0);
+                return;
+            }
+        }
+        let reuse = self
+            .spares
+            .iter_mut()
+            .position(|c| c.len() >= size && Arc::get_mut(c).is_some());
+        let mut fresh = match reuse {
+            Some(i) => self.spares.swap_remove(i),
+            None => {
+                self.allocated += 1;
+                zeroed(size)
+            }
+        };
+        if let Some(buf) = Arc::get_mut(&mut fresh) {
+            buf[..end - start].copy_from_slice(&self.buf[start..end]);
+        }
+        let old = std::mem::replace(&mut self.buf, fresh);
+        self.spares.retain(|c| c.len() >= size);
+        // The old buffer is kept only if it can be reused and there is
+        // room: one outgrown by a long record is dropped.
+        if old.len() == size && self.spares.len() < SPARES {
+            self.spares.push(old);
+        }
     }
 
     fn avail(&self) -> &[u8] {
@@ -416,6 +489,34 @@ impl<R: Read> FileReader<R> {
     /// instructions of prologue and of writing the frame out.
     #[inline(always)]
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        let at = self.advance()?;
+        Some(self.frame(at))
+    }
+
+    /// [`FileReader::next_frame`], with the buffer its bytes are in: a
+    /// clone of it keeps them (see the module docs).
+    #[inline(always)]
+    pub fn next_frame_in(&mut self) -> Option<(Frame<'_>, &Chunk)> {
+        let at = self.advance()?;
+        Some((self.frame(at), &self.buf))
+    }
+
+    /// The frame [`FileReader::advance`] located.
+    #[inline(always)]
+    fn frame(&self, l: Located) -> Frame<'_> {
+        Frame {
+            file: self.index,
+            number: self.frames,
+            ts: l.ts,
+            link: l.link,
+            orig_len: l.orig_len,
+            data: &self.buf[l.at..l.at + l.caplen],
+        }
+    }
+
+    /// Locates the next frame and moves past it.
+    #[inline(always)]
+    fn advance(&mut self) -> Option<Located> {
         // A classic pcap record wholly buffered and not peeked at yet is
         // delivered straight from its header. (`last_ts` is left alone:
         // only pcapng's simple blocks read it.)
@@ -424,36 +525,34 @@ impl<R: Read> FileReader<R> {
                 self.frames += 1;
                 let at = self.start + 16;
                 self.consume(16 + w.caplen);
-                return Some(Frame {
-                    file: self.index,
-                    number: self.frames,
+                return Some(Located {
                     ts: w.ts,
                     link: f.link,
                     orig_len: w.orig_len,
-                    data: &self.buf[at..at + w.caplen],
+                    at,
+                    caplen: w.caplen,
                 });
             }
         }
-        self.next_pending()
+        self.advance_pending()
     }
 
-    /// [`FileReader::next_frame`] through [`FileReader::peek_ts`]: a frame
+    /// [`FileReader::advance`] through [`FileReader::peek_ts`]: a frame
     /// already peeked at, or one the careful path locates.
     #[inline(never)]
-    fn next_pending(&mut self) -> Option<Frame<'_>> {
+    fn advance_pending(&mut self) -> Option<Located> {
         self.peek_ts()?;
         let p = self.pending.take()?;
         self.frames += 1;
         self.last_ts = p.ts;
         let at = self.start + p.data_at;
         self.consume(p.total);
-        Some(Frame {
-            file: self.index,
-            number: self.frames,
+        Some(Located {
             ts: p.ts,
             link: p.link,
             orig_len: p.orig_len,
-            data: &self.buf[at..at + p.caplen],
+            at,
+            caplen: p.caplen,
         })
     }
 
@@ -795,6 +894,11 @@ impl<R: Read> FileReader<R> {
     }
 }
 
+/// A new buffer of `n` zero bytes.
+fn zeroed(n: usize) -> Chunk {
+    Arc::from(vec![0u8; n])
+}
+
 fn read_u32(b: &[u8], i: usize, be: bool) -> u32 {
     let a = [b[i], b[i + 1], b[i + 2], b[i + 3]];
     if be {
@@ -810,5 +914,100 @@ fn read_u16(b: &[u8], i: usize, be: bool) -> u16 {
         u16::from_be_bytes(a)
     } else {
         u16::from_le_bytes(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::io::Cursor;
+
+    /// Frame `n`'s bytes: its length and contents follow from `n`.
+    fn frame_bytes(n: u32) -> Vec<u8> {
+        let len = 60 + (n.wrapping_mul(2_654_435_761) >> 21) as usize % 1500;
+        (0..len).map(|i| (n as usize * 31 + i * 7) as u8).collect()
+    }
+
+    /// A classic pcap file of `frames` frames.
+    fn pcap(frames: u32) -> Vec<u8> {
+        let mut b = Vec::new();
+        for w in [PCAP_US, 0x0002_0004, 0, 0, 65_535, 1] {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        for n in 0..frames {
+            let d = frame_bytes(n);
+            for w in [
+                1_700_000_000 + n,
+                n % 1_000_000,
+                d.len() as u32,
+                d.len() as u32,
+            ] {
+                b.extend_from_slice(&w.to_le_bytes());
+            }
+            b.extend_from_slice(&d);
+        }
+        b
+    }
+
+    /// Frames kept by a clone of their buffer keep their bytes while the
+    /// reader reads on, and once let go the buffers are reused: reading a
+    /// file many buffers long while a window of frames is held allocates
+    /// only the few buffers the window spans.
+    #[test]
+    fn held_frames_keep_their_bytes_and_buffers_are_reused() {
+        let file = pcap(6000);
+        assert!(file.len() > 10 * INITIAL_BUFFER);
+        for window in [0usize, 1, 40, 400] {
+            let mut r = FileReader::new(Cursor::new(file.as_slice()), "t".into(), 0).unwrap();
+            let mut held: VecDeque<(Chunk, usize, usize, u64)> = VecDeque::new();
+            let mut checked = 0u32;
+            let check = |(c, off, len, number): (Chunk, usize, usize, u64)| {
+                assert_eq!(
+                    c[off..off + len],
+                    frame_bytes(number as u32 - 1),
+                    "frame {number}"
+                );
+            };
+            while let Some((f, chunk)) = r.next_frame_in() {
+                assert_eq!(f.data, frame_bytes(f.number as u32 - 1));
+                let off = f.data.as_ptr() as usize - chunk.as_ptr() as usize;
+                held.push_back((Arc::clone(chunk), off, f.data.len(), f.number));
+                while held.len() > window {
+                    check(held.pop_front().unwrap());
+                    checked += 1;
+                }
+            }
+            checked += held.len() as u32;
+            held.into_iter().for_each(check);
+            assert_eq!((r.frames(), checked), (6000, 6000));
+            assert!(r.problems().is_empty());
+            // 400 frames of about 800 bytes span at most 3 buffers of 256 KiB.
+            let most = if window == 0 { 0 } else { 3 };
+            assert!(
+                r.allocated <= most,
+                "window {window}: {} buffers allocated",
+                r.allocated
+            );
+            assert!(r.spares.len() <= SPARES);
+        }
+    }
+
+    /// With every frame held to the end, every refill reads into another
+    /// buffer, and still every frame is whole.
+    #[test]
+    fn frames_held_to_the_end_are_whole() {
+        let file = pcap(3000);
+        let mut r = FileReader::new(Cursor::new(file.as_slice()), "t".into(), 0).unwrap();
+        let mut held = Vec::new();
+        while let Some((f, chunk)) = r.next_frame_in() {
+            let off = f.data.as_ptr() as usize - chunk.as_ptr() as usize;
+            held.push((Arc::clone(chunk), off, f.data.len()));
+        }
+        assert_eq!(held.len(), 3000);
+        for (n, (c, off, len)) in held.iter().enumerate() {
+            assert_eq!(c[*off..off + len], frame_bytes(n as u32));
+        }
+        assert!(r.allocated as usize >= file.len() / INITIAL_BUFFER - 1);
     }
 }

@@ -4,7 +4,7 @@
 //! every reader's next timestamp and delivers the earliest frame (ties go to
 //! the file given first), so memory stays that of the readers' buffers.
 
-use super::file::FileReader;
+use super::file::{Chunk, FileReader};
 use super::{CaptureError, Frame};
 use std::io::Read;
 use std::path::Path;
@@ -49,15 +49,22 @@ impl<R: Read> Merge<R> {
     /// The earliest next frame across all files.
     #[inline(always)]
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        self.next_frame_in().map(|(f, _)| f)
+    }
+
+    /// [`Merge::next_frame`], with the buffer its bytes are in
+    /// ([`FileReader::next_frame_in`]).
+    #[inline(always)]
+    pub fn next_frame_in(&mut self) -> Option<(Frame<'_>, &Chunk)> {
         if self.readers.len() == 1 {
-            return self.readers.first_mut()?.next_frame();
+            return self.readers.first_mut()?.next_frame_in();
         }
         self.next_of_several()
     }
 
-    /// [`Merge::next_frame`] with no file or several.
+    /// [`Merge::next_frame_in`] with no file or several.
     #[inline(never)]
-    fn next_of_several(&mut self) -> Option<Frame<'_>> {
+    fn next_of_several(&mut self) -> Option<(Frame<'_>, &Chunk)> {
         let best = {
             let mut best: Option<(usize, i64)> = None;
             for (i, r) in self.readers.iter_mut().enumerate() {
@@ -69,6 +76,6 @@ impl<R: Read> Merge<R> {
             }
             best?.0
         };
-        self.readers.get_mut(best)?.next_frame()
+        self.readers.get_mut(best)?.next_frame_in()
     }
 }

@@ -46,15 +46,20 @@
 //! handing it to another thread means copying its captured bytes, once,
 //! into the worker's current [`Batch`] (an arena reused from batch to
 //! batch: no allocation per packet, one `memcpy` of the captured length).
-//! With one worker the capture thread runs the engine itself and nothing
-//! is copied ([`Worker`] is used in place).
+//! A frame read from a file is not copied: the batch holds a clone of the
+//! file reader's buffer it lies in ([`Batch::push_in`]), and the reader
+//! reads on into another buffer meanwhile. With one worker the capture
+//! thread runs the engine itself and nothing is copied ([`Worker`] is used
+//! in place).
 
+use crate::capture::file::Chunk;
 use crate::capture::{Frame, LinkType, Nanos};
 use crate::decode::{self, L4};
 use crate::engine::{Engine, EngineConfig, Tally};
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, TrySendError};
+use std::sync::Arc;
 
 /// What a frame is keyed on: the host its worker is chosen by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -400,8 +405,9 @@ fn shard_of_other(frame: &Frame<'_>, n: usize) -> usize {
     host_key(frame).worker(n)
 }
 
-/// One frame's header in a [`Batch`]; its `len` bytes follow the previous
-/// frame's in the arena. 40 bytes, written once per frame by the router.
+/// One frame's header in a [`Batch`]: where its bytes are (the batch's own
+/// arena, or one of the reader's buffers it holds) and what the reader
+/// knew of it. 48 bytes, written once per frame by the router.
 #[derive(Debug, Clone, Copy)]
 struct Rec {
     number: u64,
@@ -412,23 +418,40 @@ struct Rec {
     now: Nanos,
     orig_len: u32,
     len: u32,
+    /// Offset of the bytes in the arena or the buffer.
+    off: u32,
     link: LinkType,
     file: u16,
+    /// Index into [`Batch::chunks`], or [`ARENA`].
+    chunk: u16,
 }
+
+/// [`Rec::chunk`] of a frame copied into the batch's arena.
+const ARENA: u16 = u16::MAX;
 
 /// Bytes a batch holds before it is sent ([`Batch::new`]; a batch made
 /// with [`Batch::with_bytes`] holds its own number).
 pub const BATCH_BYTES: usize = 256 * 1024;
 /// Frames a batch holds before it is sent.
 pub const BATCH_FRAMES: usize = 1024;
+/// Reader buffers a batch holds before it is sent: each one held is a
+/// buffer the reader cannot reuse, so a shard that gets a frame now and
+/// then must not hold many.
+const BATCH_CHUNKS: usize = 2;
 
-/// Frames copied for one worker: one arena of bytes and their headers,
-/// reused from batch to batch. `now` is the capture time the sender had
-/// reached when it sent the batch (a batch may be empty: a clock tick).
+/// Frames for one worker, reused from batch to batch: their headers, and
+/// their bytes either copied into the batch's arena (a frame that borrows
+/// libpcap's buffer only until the next read) or held where the reader
+/// read them, by a clone of its buffer ([`Batch::push_in`]: no copy).
+/// `now` is the capture time the sender had reached when it sent the
+/// batch (a batch may be empty: a clock tick).
 #[derive(Debug)]
 pub struct Batch {
     data: Vec<u8>,
+    chunks: Vec<Chunk>,
     recs: Vec<Rec>,
+    /// Bytes of frames it holds, copied or not.
+    held: usize,
     /// Bytes it holds before it is full.
     bytes: usize,
     pub now: Nanos,
@@ -446,14 +469,16 @@ impl Batch {
         Batch::with_bytes(BATCH_BYTES)
     }
 
-    /// A batch that is full at `bytes` (or [`BATCH_FRAMES`] frames). The
-    /// smaller the batch, the likelier its frames are still in a cache
-    /// when a worker reads them, and the more often threads hand batches
-    /// over.
+    /// A batch that is full at `bytes` of frames (or [`BATCH_FRAMES`]
+    /// frames). The smaller the batch, the likelier its frames are still
+    /// in a cache when a worker reads them, and the more often threads
+    /// hand batches over. The arena is only touched by copied frames.
     pub fn with_bytes(bytes: usize) -> Batch {
         Batch {
             data: Vec::with_capacity(bytes),
+            chunks: Vec::with_capacity(BATCH_CHUNKS),
             recs: Vec::with_capacity(BATCH_FRAMES),
+            held: 0,
             bytes,
             now: Nanos::MIN,
         }
@@ -465,23 +490,68 @@ impl Batch {
         self.push_at(f, f.ts)
     }
 
-    /// [`Batch::push`], with the capture time reached so far.
-    #[inline]
-    pub fn push_at(&mut self, f: &Frame<'_>, now: Nanos) -> bool {
+    /// No room for a frame of `len` bytes (an empty batch has room for any).
+    #[inline(always)]
+    fn full(&self, len: usize) -> bool {
         let n = self.recs.len();
-        if n != 0 && (n >= BATCH_FRAMES || self.data.len() + f.data.len() > self.bytes) {
-            return false;
-        }
+        n != 0 && (n >= BATCH_FRAMES || self.held + len > self.bytes)
+    }
+
+    #[inline(always)]
+    fn rec(&mut self, f: &Frame<'_>, now: Nanos, chunk: u16, off: usize) {
+        self.held += f.data.len();
         self.recs.push(Rec {
             number: f.number,
             ts: f.ts,
             now,
             orig_len: f.orig_len,
             len: f.data.len() as u32,
+            off: off as u32,
             link: f.link,
             file: f.file,
+            chunk,
         });
+    }
+
+    /// [`Batch::push`], with the capture time reached so far.
+    #[inline]
+    pub fn push_at(&mut self, f: &Frame<'_>, now: Nanos) -> bool {
+        if self.full(f.data.len()) {
+            return false;
+        }
+        let off = self.data.len();
+        self.rec(f, now, ARENA, off);
         self.data.extend_from_slice(f.data);
+        true
+    }
+
+    /// [`Batch::push_at`] without the copy: the frame's bytes lie in
+    /// `chunk`, of which the batch keeps a clone. A frame that is not in
+    /// `chunk` after all is copied.
+    #[inline]
+    pub fn push_in(&mut self, f: &Frame<'_>, now: Nanos, chunk: &Chunk) -> bool {
+        if self.full(f.data.len()) {
+            return false;
+        }
+        // Where the frame's bytes start in the buffer, by their addresses.
+        // Bytes that lie within the buffer's are its bytes (allocations do
+        // not overlap); a frame from elsewhere is copied.
+        let off = (f.data.as_ptr() as usize).wrapping_sub(chunk.as_ptr() as usize);
+        let inside = off
+            .checked_add(f.data.len())
+            .is_some_and(|end| end <= chunk.len() && end <= u32::MAX as usize);
+        if !inside {
+            return self.push_at(f, now);
+        }
+        let i = match self.chunks.iter().position(|c| Arc::ptr_eq(c, chunk)) {
+            Some(i) => i,
+            None if self.chunks.len() < BATCH_CHUNKS || self.recs.is_empty() => {
+                self.chunks.push(Arc::clone(chunk));
+                self.chunks.len() - 1
+            }
+            None => return false,
+        };
+        self.rec(f, now, i as u16, off);
         true
     }
 
@@ -493,30 +563,35 @@ impl Batch {
         self.recs.is_empty()
     }
 
+    /// Empties the batch, letting go of the reader's buffers it held.
     pub fn clear(&mut self) {
         self.data.clear();
+        self.chunks.clear();
         self.recs.clear();
+        self.held = 0;
         self.now = Nanos::MIN;
     }
 
-    /// The frames, borrowing the arena.
+    /// The frames, borrowing the arena and the buffers.
     pub fn frames(&self) -> impl Iterator<Item = Frame<'_>> {
         self.timed().map(|(_, f)| f)
     }
 
     /// The frames, each with the capture time reached when it was routed.
     fn timed(&self) -> impl Iterator<Item = (Nanos, Frame<'_>)> {
-        let mut at = 0;
         self.recs.iter().map(move |r| {
-            let start = at;
-            at += r.len as usize;
+            let from: &[u8] = match self.chunks.get(usize::from(r.chunk)) {
+                Some(c) => c,
+                None => &self.data,
+            };
+            let (off, len) = (r.off as usize, r.len as usize);
             let f = Frame {
                 file: r.file,
                 number: r.number,
                 ts: r.ts,
                 link: r.link,
                 orig_len: r.orig_len,
-                data: &self.data[start..at],
+                data: from.get(off..off + len).unwrap_or_default(),
             };
             (r.now, f)
         })
@@ -950,5 +1025,84 @@ mod tests {
             let a = if mapped_a { mapped(a as u32) } else { a };
             prop_assert_eq!(pick(a, pa, b, pb), pick(b, pb, a, pa));
         }
+    }
+
+    fn frame_of(data: &[u8], number: u64) -> Frame<'_> {
+        Frame {
+            file: 0,
+            number,
+            ts: number as i64 * 1_000,
+            link: LinkType::ETHERNET,
+            orig_len: data.len() as u32 + 4,
+            data,
+        }
+    }
+
+    /// A frame that lies in the reader's buffer is held by a clone of the
+    /// buffer, not copied; one from anywhere else is copied; either way the
+    /// batch gives back the same frames, in order. Clearing lets go of the
+    /// buffers.
+    #[test]
+    fn frames_in_a_buffer_are_held_not_copied() {
+        let bytes: Vec<u8> = (0..4096u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let chunk: Chunk = Arc::from(bytes);
+        let elsewhere = [0xabu8; 100];
+        let mut b = Batch::with_bytes(1 << 20);
+        let want = [
+            frame_of(&chunk[0..60], 1),
+            frame_of(&elsewhere[10..70], 2),
+            frame_of(&chunk[60..1500], 3),
+            frame_of(&chunk[4000..4096], 4),
+            frame_of(&chunk[4096..], 5),
+        ];
+        for f in &want {
+            assert!(b.push_in(f, f.ts, &chunk));
+        }
+        assert_eq!(b.data.len(), 60, "only the frame from elsewhere is copied");
+        assert_eq!(b.chunks.len(), 1);
+        assert_eq!(Arc::strong_count(&chunk), 2);
+        let got: Vec<_> = b
+            .frames()
+            .map(|f| (f.number, f.ts, f.orig_len, f.data.to_vec()))
+            .collect();
+        let wanted: Vec<_> = want
+            .iter()
+            .map(|f| (f.number, f.ts, f.orig_len, f.data.to_vec()))
+            .collect();
+        assert_eq!(got, wanted);
+        b.clear();
+        assert_eq!(Arc::strong_count(&chunk), 1);
+        assert!(b.is_empty() && b.data.is_empty() && b.held == 0);
+    }
+
+    /// A batch holds at most [`BATCH_CHUNKS`] buffers (each one held is a
+    /// buffer the reader cannot reuse), and is full by the bytes of its
+    /// frames whether they were copied or not.
+    #[test]
+    fn a_batch_is_full_at_its_buffers_and_its_bytes() {
+        let chunks: Vec<Chunk> = (0..=BATCH_CHUNKS)
+            .map(|i| Arc::from(vec![i as u8; 1200]))
+            .collect();
+        let mut b = Batch::with_bytes(1000);
+        for (i, c) in chunks.iter().enumerate().take(BATCH_CHUNKS) {
+            assert!(b.push_in(&frame_of(&c[..100], i as u64), 0, c));
+        }
+        let last = &chunks[BATCH_CHUNKS];
+        assert!(
+            !b.push_in(&frame_of(&last[..100], 9), 0, last),
+            "one buffer too many"
+        );
+        // A buffer it holds already still takes frames, up to the bytes.
+        let first = &chunks[0];
+        let room = 1000 - 100 * BATCH_CHUNKS;
+        assert!(b.push_in(&frame_of(&first[100..100 + room], 10), 0, first));
+        assert!(
+            !b.push_in(&frame_of(&first[0..1], 11), 0, first),
+            "full by its bytes"
+        );
+        // An empty batch takes any frame, however long.
+        let mut e = Batch::with_bytes(10);
+        assert!(e.push_in(&frame_of(&last[..], 12), 0, last));
+        assert_eq!(e.frames().next().map(|f| f.data.len()), Some(1200));
     }
 }

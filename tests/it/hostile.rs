@@ -859,6 +859,25 @@ fn read_everything(r: impl std::io::Read) -> Option<(Vec<OwnedFrame>, Vec<String
     Some((frames, r.problems().to_vec()))
 }
 
+/// [`read_everything`], every frame kept by a clone of the reader's buffer
+/// it lies in (as the multi-worker analysis hands frames on) and only read
+/// back once the file is done: the reader must never write over a buffer
+/// a clone holds.
+fn read_everything_held(r: impl std::io::Read) -> Option<(Vec<OwnedFrame>, Vec<String>)> {
+    let mut r = egresswatch::capture::file::FileReader::new(r, "f".into(), 0).ok()?;
+    let mut held = Vec::new();
+    while let Some((f, chunk)) = r.next_frame_in() {
+        let off = f.data.as_ptr() as usize - chunk.as_ptr() as usize;
+        let meta = (f.number, f.ts, f.link.0, f.orig_len);
+        held.push((meta, std::sync::Arc::clone(chunk), off, f.data.len()));
+    }
+    let frames = held
+        .into_iter()
+        .map(|((n, ts, link, orig), c, off, len)| (n, ts, link, orig, c[off..off + len].to_vec()))
+        .collect();
+    Some((frames, r.problems().to_vec()))
+}
+
 /// A classic pcap record wholly in the buffer is read straight from its
 /// header; one that is not goes the careful way. Both must give the same
 /// frames and the same problems, for every valid fixture and for copies
@@ -891,6 +910,13 @@ fn buffered_and_trickled_reads_give_the_same_frames_and_problems() {
             let whole = read_everything(std::io::Cursor::new(b.as_slice()));
             let trickled = read_everything(Trickle(&b));
             assert_eq!(whole, trickled, "{name}, round {round}");
+            let held = read_everything_held(std::io::Cursor::new(b.as_slice()));
+            assert_eq!(whole, held, "{name}, round {round}, frames held");
+            let held_trickled = read_everything_held(Trickle(&b));
+            assert_eq!(
+                whole, held_trickled,
+                "{name}, round {round}, frames held, trickled"
+            );
             compared += usize::from(whole.is_some());
         }
     }
