@@ -208,6 +208,7 @@ fn run_analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n.min(64),
         },
+        exiting: true,
     };
     let started = Instant::now();
     let show = std::io::stderr().is_terminal();
