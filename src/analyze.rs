@@ -214,15 +214,14 @@ fn read_shared(
 /// the reader analyses a batch, few enough that memory stays a few MB.
 const BATCHES_PER_ENGINE: usize = 6;
 
-/// Bytes of frames per batch. A frame's bytes are written by the reader
-/// and read by whichever thread runs the batch, usually on the other core:
-/// at 64 KiB (about 100 frames of the site mix) the batches of two engines
-/// (768 KiB) fit the caches between the copy and the analysis, where
-/// 256 KiB batches (3 MiB) were read back from further away. Profiles of 2
-/// workers on the site mix (perf, 4 kHz) had decode_into, the first read
-/// of each frame's headers, at 1.9 to 2.6 times the samples with 256 KiB;
-/// the whole run's CPU time was 1% to 15% higher, the more so the busier
-/// the machine.
+/// Bytes of frames per batch (about 100 frames of the site mix). The
+/// frames are not copied: a batch holds the reader's buffers they lie in,
+/// so this sets how often the threads hand over and how long a buffer
+/// stays held. When frames were copied into the batch, 64 KiB kept the
+/// copy and the analysis within the caches (256 KiB batches cost 1% to
+/// 15% more CPU time); without the copy 64 and 128 KiB measured the same
+/// (20 alternating pairs of 2-worker runs on the site mix: median
+/// difference 0.000 s).
 const BATCH_BYTES: usize = 64 * 1024;
 
 /// Engines and the batches queued for them, shared by the reader and the
