@@ -1147,11 +1147,10 @@ mod tests {
     /// vendor. Each worker gets at least 90% of its share.
     #[test]
     fn alike_keys_spread_evenly() {
-        let v4 = (0..20_000u32).map(|i| {
-            HostKey::Ip(Ipv6Addr::from(Ipv4Addr::from(0xc0a8_0000 + i).to_ipv6_mapped()).octets())
-        });
+        let v4 = (0..20_000u32)
+            .map(|i| HostKey::Ip(Ipv4Addr::from(0xc0a8_0000 + i).to_ipv6_mapped().octets()));
         let v6 = (0..20_000u128)
-            .map(|i| HostKey::Ip((0x2001_0db8_u128 << 96 | i * 0x1_0001).to_be_bytes()));
+            .map(|i| HostKey::Ip(((0x2001_0db8_u128 << 96) | (i * 0x1_0001)).to_be_bytes()));
         let macs = (0..20_000u32).map(|i| {
             let [_, a, b, c] = i.to_be_bytes();
             HostKey::Mac([0x00, 0x1b, 0x63, a, b, c])
