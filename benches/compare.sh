@@ -323,7 +323,7 @@ if ((WORKERS)); then
   # The reports are compared from two more runs, untimed, after all the
   # timed ones: the timed runs write to /dev/null like every other row,
   # and the 2 x 50 MB a round of files would take leave dirty pages whose
-  # writeback competes with the next timed runs for the two cores.
+  # writeback can compete with the next timed runs for the two cores.
   "$BIN" analyze "$FILE" --workers 1 --format json -o "$TMP/w1.json"
   "$BIN" analyze "$FILE" --workers 2 --format json -o "$TMP/w2.json"
   speedup=$(calc 2 "${WALL[$W1]} / ${WALL[$W2]}")
