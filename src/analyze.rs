@@ -106,9 +106,10 @@ struct Read {
 
 /// Reads every frame of `merge`, in time order, through `filter`, and hands
 /// each frame the filter keeps to `each`, with the reader's buffer it lies
-/// in; `each` answers false to stop early. Reports progress every 65,536 frames. Not inlined, nor is
-/// [`Pool::run`], so a profile tells the reader's own cost per frame
-/// (`read_all` less the batches it runs) from the analysis.
+/// in; `each` answers false to stop early. Reports progress every 65,536
+/// frames. Not inlined, nor is [`Pool::run`], so a profile tells the
+/// reader's own cost per frame (`read_all` less the batches it runs) from
+/// the analysis.
 #[inline(never)]
 fn read_all(
     mut merge: Merge<std::fs::File>,
@@ -399,7 +400,8 @@ impl Pool {
 }
 
 /// The reader's side: routes each frame into its shard's open batch, with
-/// the capture time reached so far ([`shard::Batch::push_at`]).
+/// the capture time reached so far, held where the reader read it
+/// ([`shard::Batch::push_in`]).
 struct Feed<'a> {
     pool: &'a Pool,
     open: Vec<shard::Batch>,
